@@ -1,0 +1,74 @@
+"""Settings built from a mapping of environment variables (pure: entry points pass os.environ)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_KB = Path(__file__).resolve().parent.parent / "knowledge" / "policies.yaml"
+DEFAULT_DB = Path("policybot.sqlite3")
+DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+# Bot API tokens look like "123456789:AA…" (numeric bot id, colon, 30+ url-safe characters).
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,100}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    kb_path: Path = DEFAULT_KB
+    db_path: Path = DEFAULT_DB
+    admins: frozenset[int] = frozenset()
+    log_level: str = "WARNING"
+    token: str | None = None
+    telegram_base_url: str | None = None
+    webhook_url: str | None = None
+    port: int = 8443
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from `env`, raising ConfigError on an invalid value."""
+        level = env.get("POLICYBOT_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
+        if level not in _LOG_LEVELS:
+            raise ConfigError(f"POLICYBOT_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+        port_text = env.get("PORT", "8443").strip() or "8443"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError("PORT must be a TCP port number (1-65535)")
+        return cls(
+            kb_path=Path(env.get("POLICYBOT_KB") or DEFAULT_KB),
+            db_path=Path(env.get("POLICYBOT_DB") or DEFAULT_DB),
+            admins=parse_admins(env.get("POLICYBOT_ADMINS", "")),
+            log_level=level,
+            token=(env.get("TELEGRAM_BOT_TOKEN") or "").strip() or None,
+            telegram_base_url=(env.get("POLICYBOT_TELEGRAM_BASE_URL") or "").strip() or None,
+            webhook_url=(env.get("POLICYBOT_WEBHOOK_URL") or "").strip() or None,
+            port=int(port_text),
+        )
+
+    def require_token(self) -> str:
+        """Return the Telegram token, or raise ConfigError when it is missing or malformed."""
+        if not self.token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+        if not _TOKEN_RE.match(self.token):
+            raise ConfigError("TELEGRAM_BOT_TOKEN is malformed (expected '<digits>:<secret>')")
+        return self.token
+
+
+def parse_admins(text: str) -> frozenset[int]:
+    """Parse a comma-separated list of Telegram user ids."""
+    ids: set[int] = set()
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"POLICYBOT_ADMINS must be comma-separated user ids, got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)

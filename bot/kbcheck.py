@@ -1,0 +1,120 @@
+"""Editors' knowledge-base commands: `policybot kb check` and `policybot kb eval`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import yaml
+
+from bot.knowledge import KnowledgeBase, Problem, parse_knowledge
+from bot.match import Match, Matcher, Outcome
+
+
+def check_knowledge(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Validate the file, then check that every example question reaches its own entry."""
+    kb, problems = parse_knowledge(path)
+    if kb is None or any(p.severity == "error" for p in problems):
+        return kb, problems
+    matcher = Matcher(kb)
+    for entry in kb.entries:
+        for question, line in zip(entry.questions, entry.question_lines, strict=True):
+            best = matcher.best_match(question).best
+            if best is None or best.id != entry.id:
+                reached = best.id if best else "nothing"
+                problems.append(
+                    Problem(
+                        kb.path,
+                        line,
+                        f"entry {entry.id!r}: example question {question!r} reaches {reached}",
+                    )
+                )
+    return kb, problems
+
+
+@dataclass
+class EvalResult:
+    """Figures of a `{q, topic}` set, as ../shared/tools/score_matches.py defines them."""
+
+    in_scope: int = 0
+    out_of_scope: int = 0
+    correct: int = 0
+    helpful: int = 0
+    wrong: int = 0
+    oos_false: int = 0
+    misses: list[tuple[str, str, object, object]] = field(default_factory=list)
+
+    @staticmethod
+    def _pct(n: int, d: int) -> float:
+        return 100.0 * n / d if d else 0.0
+
+    @property
+    def figures(self) -> dict[str, float]:
+        """Correct, helpful, wrong and out-of-scope false-answer percentages."""
+        return {
+            "correct": self._pct(self.correct, self.in_scope),
+            "helpful": self._pct(self.helpful, self.in_scope),
+            "wrong": self._pct(self.wrong, self.in_scope),
+            "oos_false": self._pct(self.oos_false, self.out_of_scope),
+        }
+
+
+def evaluate(matches: Iterable[tuple[str, object, Match]]) -> EvalResult:
+    """Score (question, expected topic or None or list, match) triples."""
+    res = EvalResult()
+    for question, topic, match in matches:
+        ok_ids = set(topic) if isinstance(topic, list) else {topic}
+        cands = [c.id for c in match.candidates[:3]]
+        if topic:
+            res.in_scope += 1
+            if match.outcome is Outcome.ANSWER and match.entry_id in ok_ids:
+                res.correct += 1
+                res.helpful += 1
+                continue
+            if match.outcome is Outcome.CLARIFY and ok_ids & set(cands):
+                res.helpful += 1
+                res.misses.append(("clarify", question, topic, cands))
+                continue
+            if match.outcome is Outcome.ANSWER:
+                res.wrong += 1
+            res.misses.append((match.outcome.value, question, topic, match.entry_id or cands))
+        else:
+            res.out_of_scope += 1
+            if match.outcome is Outcome.ANSWER and not str(match.entry_id).startswith(
+                "smalltalk."
+            ):
+                res.oos_false += 1
+                res.misses.append(("oos-answered", question, None, match.entry_id))
+    return res
+
+
+def load_eval_set(path: Path) -> list[tuple[str, object]]:
+    """Read a YAML list of {q, topic}; raise ValueError with the reason when malformed."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a list of {{q, topic}} items")
+    items = []
+    for i, item in enumerate(data, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("q"), str):
+            raise ValueError(f"{path}: item {i} needs a text 'q'")
+        items.append((item["q"], item.get("topic")))
+    return items
+
+
+def print_eval(res: EvalResult, out: TextIO, *, name: str, show_misses: int) -> None:
+    """Print the figures and up to `show_misses` misses."""
+    f = res.figures
+    for miss in res.misses[:show_misses]:
+        out.write(f"MISS {miss[0]}: {miss[1]} expected={miss[2]} got={miss[3]}\n")
+    out.write(
+        f"{name}: n={res.in_scope}+{res.out_of_scope}oos correct={f['correct']:.1f}% "
+        f"helpful={f['helpful']:.1f}% wrong={f['wrong']:.1f}% "
+        f"oos_false={f['oos_false']:.1f}%\n"
+    )
+
+
+def run_eval(matcher: Matcher, items: Sequence[tuple[str, object]]) -> EvalResult:
+    """Match every question of a set and score the result."""
+    return evaluate((q, topic, matcher.best_match(q)) for q, topic in items)

@@ -1,0 +1,122 @@
+"""Turn matcher verdicts and menu choices into reply text with buttons (channel-agnostic)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot import messages
+from bot.knowledge import Category, Entry, KnowledgeBase
+from bot.match import Candidate
+
+MAX_RELATED = 2
+# Callback data is echoed back by Telegram and can be forged: keep it short, typed and parsed
+# strictly (≤ 64 bytes is Telegram's limit).
+_CALLBACK_RE = re.compile(
+    r"^(?:(?P<entry>e):(?P<entry_id>[a-z0-9_.]{1,50})"
+    r"|(?P<cat>c):(?P<cat_key>[a-z0-9_]{1,30})"
+    r"|(?P<menu>m)"
+    r"|(?P<fb>f):(?P<fb_qid>\d{1,12}):(?P<useful>[01])"
+    r"|(?P<none>n):(?P<none_qid>\d{1,12}))$"
+)
+
+
+@dataclass(frozen=True)
+class Button:
+    """One tap-able choice: a label and the callback data it sends back."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says: text, rows of buttons, and what it was about (for logs and tests)."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    outcome: str | None = None
+    entry_id: str | None = None
+    question_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """A parsed button press."""
+
+    kind: str  # entry | category | menu | feedback | none
+    value: str = ""
+    question_id: int | None = None
+    useful: bool = False
+
+
+def parse_callback(data: str) -> Action | None:
+    """Parse callback data; None for anything not produced by `Button`s of this module."""
+    m = _CALLBACK_RE.match(data or "")
+    if not m:
+        return None
+    if m["entry"]:
+        return Action("entry", m["entry_id"])
+    if m["cat"]:
+        return Action("category", m["cat_key"])
+    if m["menu"]:
+        return Action("menu")
+    if m["fb"]:
+        return Action("feedback", question_id=int(m["fb_qid"]), useful=m["useful"] == "1")
+    return Action("none", question_id=int(m["none_qid"]))
+
+
+def entry_reply(entry: Entry, kb: KnowledgeBase, question_id: int | None = None) -> Reply:
+    """The answer of one entry with its source line, feedback and related-topic buttons."""
+    if entry.is_smalltalk:
+        return Reply(entry.answer, ((Button(messages.MENU_BUTTON, "m"),),), "answer", entry.id)
+    source = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
+    rows: list[tuple[Button, ...]] = []
+    if question_id is not None:
+        rows.append(
+            (
+                Button(messages.USEFUL, f"f:{question_id}:1"),
+                Button(messages.NOT_USEFUL, f"f:{question_id}:0"),
+            )
+        )
+    for rel_id in entry.related[:MAX_RELATED]:
+        rel = kb.get(rel_id)
+        if rel is not None:
+            rows.append((Button(messages.RELATED_PREFIX + rel.title, f"e:{rel.id}"),))
+    rows.append((Button(messages.MENU_BUTTON, "m"),))
+    return Reply(f"{entry.answer}\n\n{source}", tuple(rows), "answer", entry.id, question_id)
+
+
+def clarify_reply(
+    candidates: tuple[Candidate, ...], kb: KnowledgeBase, question_id: int | None
+) -> Reply:
+    """「您是想问：」 with the candidates as buttons, best first, plus 「都不是」."""
+    rows = [
+        (Button(entry.title, f"e:{entry.id}"),)
+        for c in candidates
+        if (entry := kb.get(c.id)) is not None
+    ]
+    if question_id is not None:
+        rows.append((Button(messages.NONE_OF_THESE, f"n:{question_id}"),))
+    return Reply(messages.CLARIFY_PROMPT, tuple(rows), "clarify", None, question_id)
+
+
+def unknown_reply(question_id: int | None) -> Reply:
+    """The honest "don't know yet" reply naming whom to ask."""
+    return Reply(
+        messages.UNKNOWN, ((Button(messages.MENU_BUTTON, "m"),),), "unknown", None, question_id
+    )
+
+
+def menu_reply(categories: tuple[Category, ...], kb: KnowledgeBase) -> Reply:
+    """The categories as buttons, two per row."""
+    buttons = [Button(c.name, f"c:{c.key}") for c in categories if kb.in_category(c.key)]
+    rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+    return Reply(messages.MENU_PROMPT, rows)
+
+
+def category_reply(category: Category, kb: KnowledgeBase) -> Reply:
+    """The entries of one category as buttons, with a back button."""
+    rows = [(Button(e.title, f"e:{e.id}"),) for e in kb.in_category(category.key)]
+    rows.append((Button(messages.BACK, "m"),))
+    return Reply(messages.CATEGORY_PROMPT.format(name=category.name), tuple(rows))

@@ -1,0 +1,63 @@
+"""jieba segmentation with the policy vocabulary, synonyms and filler words."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+
+import jieba
+
+# A domain word gets this frequency so that jieba keeps it whole (雨露计划, 先诊疗后付费) even
+# where the general dictionary would prefer a split; well above any common word's frequency.
+DOMAIN_FREQ = 200_000
+_SPACE_RE = re.compile(r"\s+")
+
+
+class Segmenter:
+    """Cut normalized text into words and reduce them to the content tokens the matcher uses."""
+
+    def __init__(
+        self,
+        *,
+        words: Iterable[str] = (),
+        synonyms: Mapping[str, str] | None = None,
+        fillers: Iterable[str] = (),
+    ) -> None:
+        """Load jieba's dictionary once and add the domain `words` and lexicon to it."""
+        jieba.setLogLevel(logging.WARNING)
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.initialize()
+        self._general = self._tokenizer.FREQ
+        self._synonyms = dict(synonyms or {})
+        self._fillers = frozenset(fillers)
+        self.domain_words = frozenset(
+            w
+            for w in (*words, *self._synonyms, *self._synonyms.values())
+            if len(w) > 1 and not _SPACE_RE.search(w)
+        )
+        self._base_words = {w for w in self.domain_words if self._general.get(w, 0) > 0}
+        for word in sorted(self.domain_words):
+            self._tokenizer.add_word(word, freq=DOMAIN_FREQ)
+
+    def cut(self, text: str) -> list[str]:
+        """Split `text` into words (dictionary only, no HMM guessing), dropping whitespace."""
+        return [w for w in self._tokenizer.cut(text, HMM=False) if not w.isspace()]
+
+    def tokens(self, text: str) -> list[str]:
+        """Return the content tokens: words and their dictionary sub-words, synonyms mapped,
+        fillers dropped."""
+        out: list[str] = []
+        for word in self._tokenizer.cut_for_search(text, HMM=False):
+            if word.isspace():
+                continue
+            word = self._synonyms.get(word, word)
+            if word not in self._fillers:
+                out.append(word)
+        return out
+
+    def is_common_word(self, text: str) -> bool:
+        """Whether `text` is a word of jieba's general dictionary (not one we added)."""
+        return self._general.get(text, 0) > 0 and (
+            text not in self.domain_words or text in self._base_words
+        )

@@ -1,0 +1,177 @@
+"""The dialogue core: answer a question, handle a button, log every question (both channels)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot import messages
+from bot.knowledge import KnowledgeBase
+from bot.match import Match, Matcher, Outcome
+from bot.reply import (
+    Button,
+    Reply,
+    category_reply,
+    clarify_reply,
+    entry_reply,
+    menu_reply,
+    parse_callback,
+    unknown_reply,
+)
+from bot.store import QuestionRecord, Store
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now() -> str:
+    """The current time as an ISO-8601 UTC string (what the log stores)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class User:
+    """Who asked, on which channel, and where a later reply must go."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+
+    @property
+    def key(self) -> str:
+        """An opaque, stable key for this villager (the raw id is not stored with questions)."""
+        digest = hashlib.sha256(f"{self.channel}:{self.user_id}".encode()).hexdigest()
+        return f"{self.channel}:{digest[:16]}"
+
+
+class DialogueService:
+    """Answer questions and button presses the same way for the console and Telegram."""
+
+    def __init__(
+        self, matcher: Matcher, store: Store | None, *, clock: Callable[[], str] = utc_now
+    ) -> None:
+        """Serve from `matcher`; log to `store` (None: no logging)."""
+        self.matcher = matcher
+        self.store = store
+        self._clock = clock
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base currently served."""
+        return self.matcher.kb
+
+    def replace_matcher(self, matcher: Matcher) -> None:
+        """Serve from a new matcher (after a validated knowledge-base reload)."""
+        self.matcher = matcher
+
+    def start(self) -> Reply:
+        """Greeting with the category menu."""
+        menu = menu_reply(self.kb.categories, self.kb)
+        return Reply(messages.GREETING, menu.buttons)
+
+    def menu(self) -> Reply:
+        """The category menu."""
+        return menu_reply(self.kb.categories, self.kb)
+
+    def help(self) -> Reply:
+        """Three lines on how to use the bot."""
+        return Reply(messages.HELP, ((Button(messages.MENU_BUTTON, "m"),),))
+
+    async def ask(self, text: str, user: User) -> Reply:
+        """Match `text`, log it, and return the reply for the villager."""
+        started = time.perf_counter()
+        matcher = self.matcher
+        match = matcher.best_match(text)
+        latency_ms = (time.perf_counter() - started) * 1000
+        empty = not matcher.analyze(text).tokens and match.outcome is Outcome.UNKNOWN
+        outcome = "empty" if empty else match.outcome.value
+        question_id = await self._log(text, user, match, outcome, latency_ms)
+        if empty:
+            return Reply(
+                messages.EMPTY_QUESTION,
+                ((Button(messages.MENU_BUTTON, "m"),),),
+                "empty",
+                None,
+                question_id,
+            )
+        if match.outcome is Outcome.ANSWER and match.entry_id:
+            entry = matcher.kb.get(match.entry_id)
+            if entry is not None:
+                return entry_reply(entry, matcher.kb, question_id)
+        if match.outcome is Outcome.CLARIFY:
+            return clarify_reply(match.candidates, matcher.kb, question_id)
+        return unknown_reply(question_id)
+
+    async def press(self, data: str, user: User) -> Reply:
+        """Handle a button press (Telegram callback data or a console choice)."""
+        action = parse_callback(data)
+        kb = self.kb
+        if action is None:
+            return Reply(messages.STALE_BUTTON)
+        if action.kind == "menu":
+            return self.menu()
+        if action.kind == "category":
+            category = next((c for c in kb.categories if c.key == action.value), None)
+            return category_reply(category, kb) if category else Reply(messages.STALE_BUTTON)
+        if action.kind == "entry":
+            entry = kb.get(action.value)
+            return entry_reply(entry, kb) if entry else Reply(messages.STALE_BUTTON)
+        if action.question_id is None or not await self._owns(action.question_id, user):
+            return Reply(messages.STALE_BUTTON)
+        if action.kind == "feedback":
+            await self._feedback(action.question_id, user, action.useful)
+            return Reply(messages.FEEDBACK_THANKS if action.useful else messages.FEEDBACK_SORRY)
+        await self._none_of_these(action.question_id, user)
+        return Reply(
+            messages.NONE_OF_THESE_REPLY, ((Button(messages.MENU_BUTTON, "m"),),), "unknown"
+        )
+
+    async def _owns(self, question_id: int, user: User) -> bool:
+        if self.store is None:
+            return False
+        try:
+            return await self.store.question_owner(question_id) == user.key
+        except (sqlite3.Error, OSError, ValueError):
+            logger.warning("could not check the owner of question %s", question_id, exc_info=True)
+            return False
+
+    async def _feedback(self, question_id: int, user: User, useful: bool) -> None:
+        assert self.store is not None
+        try:
+            await self.store.record_feedback(question_id, user.key, useful, self._clock())
+        except (sqlite3.Error, OSError, ValueError):
+            logger.warning("could not store feedback on question %s", question_id, exc_info=True)
+
+    async def _none_of_these(self, question_id: int, user: User) -> None:
+        assert self.store is not None
+        try:
+            await self.store.mark_unanswered(question_id, user.key)
+        except (sqlite3.Error, OSError, ValueError):
+            logger.warning("could not queue question %s", question_id, exc_info=True)
+
+    async def _log(
+        self, text: str, user: User, match: Match, outcome: str, latency_ms: float
+    ) -> int | None:
+        if self.store is None:
+            return None
+        record = QuestionRecord(
+            asked_at=self._clock(),
+            channel=user.channel,
+            user_key=user.key,
+            reply_to=user.chat_id,
+            text=text,
+            outcome=outcome,
+            entry_id=match.entry_id,
+            score=match.score,
+            candidates=[(c.id, c.score) for c in match.candidates],
+            latency_ms=round(latency_ms, 3),
+        )
+        try:
+            return await self.store.record_question(record)
+        except (sqlite3.Error, OSError, ValueError):
+            logger.warning("could not log a question; answering anyway", exc_info=True)
+            return None
