@@ -4,25 +4,38 @@ from __future__ import annotations
 
 import re
 
-# A run of digits, possibly grouped with spaces or hyphens, possibly ending in X (ID cards).
-# \d also matches full-width digits, which villagers' phones often produce.
-_NUMBER_RUN = re.compile(r"(?<![\dXx])\d(?:[ \-]?\d){9,22}(?:[ \-]?[Xx])?(?![\dXx])")
-# Policy amounts, years and counts never reach 11 digits; anything that long is personal.
-_MIN_PERSONAL_DIGITS = 11
+# Characters people put between digit groups: spaces (also no-break and ideographic) and
+# hyphens/dashes (ASCII, full-width, Unicode). At most two in a row still join one number.
+_SEPARATORS = " \u00a0\u3000-\uff0d\u2010\u2011\u2012\u2013\u2014"
+_SEP = f"[{re.escape(_SEPARATORS)}]{{0,2}}"
+# A run of digits of any length, possibly grouped by separators, possibly ending in X (ID
+# cards). \d also matches full-width digits, which villagers' phones often produce. The run is
+# possessive and unbounded: a number glued to other digits is masked as a whole, never missed,
+# and no input makes the regex backtrack (linear time on 100k characters).
+_NUMBER_RUN = re.compile(rf"\d(?:{_SEP}\d)*+(?:{_SEP}[XxＸｘ])?")
+# Policy amounts, years and counts never reach 11 digits; anything that long is personal
+# (mobile 11, landline with area code 11-12, old ID card 15, ID card 18, bank card 16-19).
+MIN_PERSONAL_DIGITS = 11
+MASK = "*"
 
 
 def mask_pii(text: str) -> str:
-    """Return `text` with ID-card, mobile and bank-card numbers masked to a few edge digits."""
+    """Return `text` with ID-card, mobile and bank-card numbers masked to a few edge digits.
+
+    A mobile number keeps its first 3 and last 4 digits (138****5678); any other run of 11 or
+    more digits keeps its first 4 and last 4 (1306**********1234). Separators inside a masked
+    number are dropped. Idempotent: masked text is returned unchanged.
+    """
     return _NUMBER_RUN.sub(_mask_match, text)
 
 
 def _mask_match(match: re.Match[str]) -> str:
     raw = match.group()
-    chars = [c for c in raw if c not in " -"]
-    if len(chars) < _MIN_PERSONAL_DIGITS:
+    chars = [c for c in raw if c not in _SEPARATORS]
+    if len(chars) < MIN_PERSONAL_DIGITS:
         return raw
     if len(chars) == 11 and chars[0] in "1１":
         head, tail = 3, 4  # mobile: 138****5678
     else:
         head, tail = 4, 4  # ID card / bank card: 1306**********1234
-    return "".join(chars[:head]) + "*" * (len(chars) - head - tail) + "".join(chars[-tail:])
+    return "".join(chars[:head]) + MASK * (len(chars) - head - tail) + "".join(chars[-tail:])
