@@ -1,0 +1,307 @@
+"""The question log on real SQLite files: migrations, concurrency, masking, the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.privacy import mask_pii
+from bot.store import (
+    FAILED,
+    IGNORED,
+    MIGRATIONS,
+    OPEN,
+    PENDING,
+    RESOLVED,
+    SCHEMA_VERSION,
+    SENT,
+    SKIPPED,
+    LoggedQuestion,
+    QuestionRecord,
+    Store,
+    migrate,
+)
+
+ID_CARD = "130602199001011234"
+MOBILE = "13812345678"
+BANK = "6222021234567890123"
+
+# The v1 schema as released; _v1 must never change (append a migration instead).
+V1_SCHEMA = {
+    "questions": "CREATE TABLE questions (\n            id INTEGER PRIMARY KEY,\n"
+    "            asked_at TEXT NOT NULL,\n            channel TEXT NOT NULL,\n"
+    "            user_key TEXT NOT NULL,\n            reply_to TEXT NOT NULL DEFAULT '',\n"
+    "            text TEXT NOT NULL,\n            outcome TEXT NOT NULL,\n"
+    "            entry_id TEXT,\n            score REAL NOT NULL DEFAULT 0,\n"
+    "            candidates TEXT NOT NULL DEFAULT '[]',\n"
+    "            latency_ms REAL NOT NULL DEFAULT 0\n        )",
+    "feedback": "CREATE TABLE feedback (\n            id INTEGER PRIMARY KEY,\n"
+    "            question_id INTEGER NOT NULL REFERENCES questions(id),\n"
+    "            user_key TEXT NOT NULL,\n            useful INTEGER NOT NULL,\n"
+    "            at TEXT NOT NULL,\n            UNIQUE (question_id, user_key)\n        )",
+}
+
+
+def record(
+    text: str = "低保咋申请",
+    *,
+    outcome: str = "unknown",
+    asked_at: str = "2026-11-20T02:00:00+00:00",
+    user: str = "telegram:u1",
+    reply_to: str = "1001",
+    entry_id: str | None = None,
+) -> QuestionRecord:
+    return QuestionRecord(
+        asked_at=asked_at,
+        channel=user.split(":")[0],
+        user_key=user,
+        reply_to=reply_to,
+        text=text,
+        outcome=outcome,
+        entry_id=entry_id,
+        score=12.5,
+        candidates=[("social.dibao", 12.5)],
+        latency_ms=1.25,
+    )
+
+
+async def get(store: Store, question_id: int) -> LoggedQuestion:
+    question = await store.get_question(question_id)
+    assert question is not None
+    return question
+
+
+async def _raw_db_at(path: Path, version: int) -> None:
+    """Create a database stopped at schema `version`, with rows that version can hold."""
+    async with aiosqlite.connect(path) as db:
+        await migrate(db, target=version)
+        if version >= 1:
+            await db.executemany(
+                "INSERT INTO questions (asked_at, channel, user_key, reply_to, text, outcome,"
+                " entry_id) VALUES (?, 'telegram', ?, ?, ?, ?, ?)",
+                [
+                    (
+                        "2026-11-01T01:00:00+00:00",
+                        "telegram:a",
+                        "11",
+                        "路灯坏了找谁",
+                        "unknown",
+                        None,
+                    ),
+                    (
+                        "2026-11-01T02:00:00+00:00",
+                        "telegram:b",
+                        "12",
+                        "低保咋申请",
+                        "answer",
+                        "x.y",
+                    ),
+                    (
+                        "2026-11-01T03:00:00+00:00",
+                        "telegram:c",
+                        "13",
+                        "看病咋报销",
+                        "clarify",
+                        None,
+                    ),
+                    # written by an older, weaker masker
+                    (
+                        "2026-11-01T04:00:00+00:00",
+                        "telegram:d",
+                        "14",
+                        f"电话{MOBILE}",
+                        "unknown",
+                        None,
+                    ),
+                ],
+            )
+            await db.execute(
+                "INSERT INTO feedback (question_id, user_key, useful, at) VALUES (2, 'telegram:b',"
+                " 1, '2026-11-01T02:01:00+00:00')"
+            )
+            await db.commit()
+
+
+async def test_new_database_is_at_latest_version_in_wal_mode(tmp_path: Path) -> None:
+    async with (
+        await Store.open(tmp_path / "log.sqlite3"),
+        aiosqlite.connect(tmp_path / "log.sqlite3") as db,
+    ):
+        async with db.execute("PRAGMA user_version") as cur:
+            assert (await cur.fetchone()) == (SCHEMA_VERSION,)
+        async with db.execute("PRAGMA journal_mode") as cur:
+            assert (await cur.fetchone()) == ("wal",)
+
+
+@pytest.mark.parametrize("version", range(SCHEMA_VERSION))
+async def test_migrates_from_every_earlier_version(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "log.sqlite3"
+    await _raw_db_at(path, version)
+    async with await Store.open(path) as store:
+        if version == 0:
+            assert await store.get_question(1) is None
+            return
+        lamp, dibao, clinic, phone = [await get(store, i) for i in (1, 2, 3, 4)]
+        assert (lamp.status, lamp.reply_to) == (OPEN, "11")
+        assert (dibao.status, dibao.useful) == (None, 1)
+        assert dibao.reply_to == "", "answered questions keep no chat id"
+        assert clinic.reply_to == "13"
+        assert phone.text == "电话138****5678"
+        assert [q.id for q in await store.queued_questions(OPEN)] == [1, 4]
+    async with aiosqlite.connect(path) as db, db.execute("PRAGMA user_version") as cur:
+        assert (await cur.fetchone()) == (SCHEMA_VERSION,)
+
+
+async def test_every_migration_can_run_twice(tmp_path: Path) -> None:
+    await _raw_db_at(tmp_path / "log.sqlite3", SCHEMA_VERSION)
+    async with aiosqlite.connect(tmp_path / "log.sqlite3") as db:
+        for step in MIGRATIONS:
+            await step(db)
+        async with db.execute("SELECT COUNT(*) FROM unanswered") as cur:
+            assert (await cur.fetchone()) == (2,)
+
+
+async def test_v1_schema_is_frozen(tmp_path: Path) -> None:
+    async with aiosqlite.connect(tmp_path / "v1.sqlite3") as db:
+        await migrate(db, target=1)
+        async with db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'") as cur:
+            tables = {name: sql for name, sql in await cur.fetchall()}
+    assert tables == V1_SCHEMA
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    async with aiosqlite.connect(tmp_path / "log.sqlite3") as db:
+        await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        await db.commit()
+    with pytest.raises(aiosqlite.DatabaseError, match="newer"):
+        await Store.open(tmp_path / "log.sqlite3")
+
+
+async def test_200_concurrent_writes_on_one_connection_none_lost(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "log.sqlite3") as store:
+        ids = await asyncio.gather(
+            *(store.record_question(record(f"问题{i}", user=f"telegram:{i}")) for i in range(200))
+        )
+        assert len(set(ids)) == 200
+        texts = {q.text async for q in store.iter_questions()}
+    assert texts == {f"问题{i}" for i in range(200)}
+
+
+async def test_200_concurrent_writes_from_four_connections_none_lost(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    stores = [await Store.open(path) for _ in range(4)]
+    try:
+        await asyncio.gather(
+            *(
+                stores[i % 4].record_question(record(f"问题{i}", user=f"telegram:{i}"))
+                for i in range(200)
+            )
+        )
+    finally:
+        for store in stores:
+            await store.close()
+    async with await Store.open(path) as store:
+        assert len([q async for q in store.iter_questions()]) == 200
+        assert await store.queue_size(OPEN) == 200
+
+
+async def test_no_raw_number_reaches_the_database_file_or_its_wal(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    text = f"身份证{ID_CARD} 手机 {MOBILE[:3]} {MOBILE[3:7]} {MOBILE[7:]} 卡号{BANK}"
+    async with await Store.open(path) as store:
+        qid = await store.record_question(record(text))
+        got = await store.get_question(qid)
+        assert got is not None
+        assert got.text == "身份证1306**********1234 手机 138****5678 卡号6222***********0123"
+        names = _assert_no_raw_numbers(tmp_path)
+        assert "log.sqlite3-wal" in names, "checked while the WAL is live"
+    _assert_no_raw_numbers(tmp_path)
+
+
+def _assert_no_raw_numbers(folder: Path) -> list[str]:
+    files = sorted(folder.iterdir())
+    for path in files:
+        data = path.read_bytes()
+        for raw in (ID_CARD, MOBILE, BANK, ID_CARD[4:-4], BANK[4:-4]):
+            assert raw.encode() not in data, f"{raw} found in {path.name}"
+    return [p.name for p in files]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_store_round_trips_any_text_masked(text: str) -> None:
+    async def run() -> str | None:
+        with tempfile.TemporaryDirectory() as folder:
+            async with await Store.open(Path(folder) / "log.sqlite3") as store:
+                got = await store.get_question(await store.record_question(record(text)))
+        return got.text if got else None
+
+    assert asyncio.run(run()) == mask_pii(text)
+
+
+async def test_only_questions_that_may_need_a_reply_keep_the_chat_id(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "log.sqlite3") as store:
+        ids = [
+            await store.record_question(record(outcome=o))
+            for o in ("answer", "clarify", "unknown", "empty")
+        ]
+        kept = [(await store.get_question(i)) for i in ids]
+    assert [q.reply_to if q else None for q in kept] == ["", "1001", "1001", ""]
+
+
+async def test_none_of_these_puts_a_question_in_the_queue(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "log.sqlite3") as store:
+        qid = await store.record_question(record(outcome="clarify"))
+        assert await store.queue_size(OPEN) == 0
+        assert not await store.mark_unanswered(qid, "telegram:someone-else")
+        assert await store.mark_unanswered(qid, "telegram:u1")
+        assert [q.id for q in await store.queued_questions(OPEN)] == [qid]
+
+
+async def test_resolve_ignore_and_delivery_states(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "log.sqlite3") as store:
+        a, b, c, d = [await store.record_question(record(f"问{i}")) for i in range(4)]
+        await store.resolve_questions([(a, PENDING), (b, SKIPPED)], "去村委会问", "2026-11-21")
+        assert await store.ignore_questions([c], "2026-11-21") == 1
+        assert [q.id for q in await store.queued_questions(OPEN)] == [d]
+        assert [q.id for q in await store.queued_questions(RESOLVED)] == [a, b]
+        assert [q.id for q in await store.queued_questions(IGNORED)] == [c]
+        assert [q.id for q in await store.pending_deliveries()] == [a]
+        qa, qb, qc = [await get(store, i) for i in (a, b, c)]
+        assert (qa.answer, qa.reply_to, qa.delivery) == ("去村委会问", "1001", PENDING)
+        assert (qb.reply_to, qb.delivery) == ("", SKIPPED)
+        assert qc.reply_to == ""
+        await store.mark_delivered([a], SENT, "2026-11-21T01:00:00+00:00")
+        assert await store.pending_deliveries() == []
+        qa = await get(store, a)
+        assert (qa.delivery, qa.sent_at, qa.reply_to) == (SENT, "2026-11-21T01:00:00+00:00", "")
+        await store.mark_delivered([a], FAILED, "later")
+        assert (await get(store, a)).delivery == SENT, "only pending deliveries change"
+
+
+async def test_counts_by_window_day_and_entry(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "log.sqlite3") as store:
+        # 23:30 UTC on the 19th is 07:30 on the 20th in China (UTC+8)
+        times = ["2026-11-19T15:00:00+00:00", "2026-11-19T23:30:00+00:00"]
+        await store.record_question(record(outcome="answer", asked_at=times[0], entry_id="a.b"))
+        qid = await store.record_question(
+            record(outcome="answer", asked_at=times[1], entry_id="a.b")
+        )
+        await store.record_question(record(outcome="answer", asked_at=times[1], entry_id="c.d"))
+        await store.record_question(record(outcome="unknown", asked_at=times[1]))
+        await store.record_feedback(qid, "telegram:u1", False, times[1])
+        counts = await store.outcome_counts("2026-11-19T16:00:00+00:00", "2026-11-21")
+        assert (counts.answer, counts.unknown, counts.questions) == (2, 1, 3)
+        days = await store.daily_outcomes("2026-11-01", "2026-12-01", utc_offset_minutes=480)
+        assert [(d, c.questions) for d, c in days] == [("2026-11-19", 1), ("2026-11-20", 3)]
+        assert await store.top_entries("2026-11-01", "2026-12-01", limit=5) == [
+            ("a.b", 2),
+            ("c.d", 1),
+        ]
+        assert await store.feedback_counts("2026-11-01", "2026-12-01") == (0, 1)
