@@ -60,21 +60,34 @@ class Match:
 class Thresholds:
     """Score bounds of the three outcomes; see tools/calibrate.py for their origin."""
 
-    answer: float = 60.0
-    clarify: float = 40.0
+    answer: float = 36.0
+    clarify: float = 17.0
     margin: float = 6.0
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How the scoring signals combine into one 0-100 score."""
+    """How the scoring signals combine into one 0-100 score (tools/calibrate.py fits them)."""
 
-    coverage: float = 0.40
-    example: float = 0.20
-    keyword: float = 0.25
-    fuzzy: float = 0.15
-    unknown_token: float = 0.7
-    single_char: float = 0.5
+    coverage: float = 0.338
+    example: float = 0.147
+    keyword: float = 0.046
+    fuzzy: float = 0.018
+    anchored: float = 0.451
+    min_evidence: float = 3.0
+    unknown_token: float = 0.8
+    single_char: float = 0.4
+
+
+@dataclass(frozen=True)
+class Options:
+    """Pipeline stages that can be switched off, for the ablation benchmark."""
+
+    normalize: bool = True
+    domain_dict: bool = True
+    synonyms: bool = True
+    phonetic: bool = True
+    clauses: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,11 +96,35 @@ class Query:
 
     text: str
     tokens: tuple[str, ...]
+    compact: str = ""
 
     @property
     def joined(self) -> str:
         """The content tokens run together, for character-level fuzzy comparison."""
         return "".join(dict.fromkeys(self.tokens))
+
+
+@dataclass(frozen=True)
+class Features:
+    """The signals of one (question, entry) pair, each in 0..1."""
+
+    entry: int
+    coverage: float
+    example: float
+    keyword: float
+    fuzzy: float
+
+    def score(self, w: Weights) -> float:
+        """Combine the signals into a 0-100 score."""
+        total = (
+            w.coverage * self.coverage
+            + w.example * self.example
+            + w.keyword * self.keyword
+            + w.fuzzy * self.fuzzy
+            # a keyword counts fully only where the rest of the question fits the entry too
+            + w.anchored * self.keyword * self.coverage
+        )
+        return min(100.0, 100 * total)
 
 
 @dataclass
@@ -109,37 +146,45 @@ class Matcher:
         segmenter: Segmenter | None = None,
         thresholds: Thresholds | None = None,
         weights: Weights | None = None,
+        options: Options | None = None,
     ) -> None:
         """Index every entry's example questions, keywords and title."""
         self.kb = kb
         self.thresholds = thresholds or Thresholds()
         self.weights = weights or Weights()
+        self.options = opts = options or Options()
         lexicon = kb.lexicon
-        keywords = {normalize_text(k) for e in kb.entries for k in e.keywords}
+        keywords = {self._normalize(k) for e in kb.entries for k in e.keywords}
         self.segmenter = segmenter or Segmenter(
-            words=keywords, synonyms=lexicon.synonyms, fillers=lexicon.fillers
+            words=keywords if opts.domain_dict else (),
+            synonyms=lexicon.synonyms if opts.synonyms else {},
+            fillers=lexicon.fillers if opts.synonyms else (),
         )
         seg = self.segmenter
         raw_tokens = {
             w
             for e in kb.entries
             for q in (*e.questions, e.title)
-            for w in seg.cut(normalize_text(q))
+            for w in seg.cut(self._normalize(q))
         }
-        self.corrector = PhoneticCorrector(
-            [*keywords, *(w for w in raw_tokens if len(w) >= 3), *lexicon.synonyms.values()],
-            vocabulary=[*raw_tokens, *lexicon.fillers, *lexicon.synonyms],
-            is_common_word=seg.is_common_word,
-        )
+        self.corrector: PhoneticCorrector | None = None
+        if opts.phonetic:
+            self.corrector = PhoneticCorrector(
+                [*keywords, *(w for w in raw_tokens if len(w) >= 3), *lexicon.synonyms.values()],
+                vocabulary=[*raw_tokens, *lexicon.fillers, *lexicon.synonyms],
+                is_common_word=seg.is_common_word,
+            )
         self._docs = [
-            self._index_entry(e.id, e.title, e.questions, e.keywords) for e in kb.entries
+            self._index_entry(e.title, e.id, e.questions, e.keywords) for e in kb.entries
         ]
         self._keyword_entries: dict[str, set[int]] = defaultdict(set)
         for i, entry in enumerate(kb.entries):
             for k in entry.keywords:
-                norm = normalize_text(k).replace(" ", "")
-                if 2 <= len(norm) <= MAX_KEYWORD:
-                    self._keyword_entries[norm].add(i)
+                key = self.segmenter.content_text(self._normalize(k))
+                if 2 <= len(key) <= MAX_KEYWORD:
+                    self._keyword_entries[key].add(i)
+        self._keyword_spread = self._spread(kb)
+        self._smalltalk = frozenset(i for i, e in enumerate(kb.entries) if e.is_smalltalk)
         self._postings: dict[str, list[int]] = defaultdict(list)
         for i, doc in enumerate(self._docs):
             for token in doc.bag:
@@ -150,8 +195,26 @@ class Matcher:
         for doc in self._docs:
             doc.example_weights = [sum(self.weight(t) for t in x) for x in doc.examples]
 
+    def _spread(self, kb: KnowledgeBase) -> dict[str, int]:
+        """Count, for each keyword, the entries whose examples or keywords contain it.
+
+        A keyword villagers also use as context in other topics' questions (建档立卡户 in
+        「俺家是建档立卡户 娃上高中…」) says little about which topic is asked.
+        """
+        content = self.segmenter.content_text
+        texts = [
+            "\n".join(content(self._normalize(t)) for t in (*e.questions, *e.keywords))
+            for e in kb.entries
+        ]
+        return {k: max(1, sum(k in t for t in texts)) for k in self._keyword_entries}
+
+    def _normalize(self, text: str) -> str:
+        if self.options.normalize:
+            return normalize_text(text)
+        return " ".join(text.split())
+
     def _index_entry(
-        self, entry_id: str, title: str, questions: Sequence[str], keywords: Iterable[str]
+        self, title: str, entry_id: str, questions: Sequence[str], keywords: Iterable[str]
     ) -> _Doc:
         examples = [self.analyze(q) for q in (*questions, title)]
         bag = {t for ex in examples for t in ex.tokens}
@@ -165,22 +228,42 @@ class Matcher:
 
     def analyze(self, text: str) -> Query:
         """Normalize, correct and segment `text` into the form the scorer compares."""
-        norm = normalize_text(text)[-ANALYSED_CHARS:]
-        fixed = self.corrector.correct(norm) if hasattr(self, "corrector") else norm
-        return Query(fixed, tuple(self.segmenter.tokens(fixed)))
+        norm = self._normalize(text)[-ANALYSED_CHARS:]
+        fixed = self.corrector.correct(norm) if self.corrector else norm
+        return self._query(fixed)
+
+    def _query(self, text: str) -> Query:
+        seg = self.segmenter
+        return Query(text, tuple(seg.tokens(text)), seg.content_text(text))
 
     def weight(self, token: str) -> float:
         """IDF weight of a token; tokens no entry knows weigh most (they point out of scope)."""
         w = self._idf.get(token, self._unknown_idf)
         return w * self.weights.single_char if len(token) == 1 else w
 
-    def rank(self, text: str) -> list[Candidate]:
-        """Score every plausible entry for `text`, best first."""
-        query = self.analyze(text)
+    def views(self, text: str) -> list[Query]:
+        """The whole question and, for a message of several clauses, its last one or two.
+
+        Villagers often tell the family's story first and ask last; the last clauses carry the
+        question without the story's words diluting it.
+        """
+        whole = self.analyze(text)
+        views = [whole]
+        if not self.options.clauses:
+            return views
+        clauses = whole.text.split(" ")
+        for tail in (clauses[-2:], clauses[-1:]):
+            if len(tail) < len(clauses):
+                part = self._query(" ".join(tail))
+                if part.tokens and part.tokens != views[-1].tokens:
+                    views.append(part)
+        return views
+
+    def features(self, query: Query, *, shortlist: int = SHORTLIST) -> list[Features]:
+        """Compute the signals for the entries most plausible for `query`."""
         weights = {t: self.weight(t) for t in dict.fromkeys(query.tokens)}
         total = sum(weights.values())
-        mix = self.weights
-        keyword = self._keyword_scores(query.text)
+        keyword = self._keyword_scores(query.compact)
         coverage: dict[int, float] = defaultdict(float)
         for token, w in weights.items():
             for i in self._postings.get(token, ()):
@@ -188,14 +271,15 @@ class Matcher:
         pool = set(coverage) | set(keyword)
         if not pool:
             return []
-        pre = {
-            i: (coverage.get(i, 0.0) / total if total else 0.0) + keyword.get(i, 0.0) for i in pool
-        }
-        shortlist = sorted(pool, key=lambda i: -pre[i])[:SHORTLIST]
-        scored = []
-        for i in shortlist:
+        # A question of one or two common words is weak evidence for any entry, however
+        # completely an entry covers it (「在不」, 「是咋回事」).
+        evidence = max(total, self.weights.min_evidence)
+        for i in coverage:
+            coverage[i] /= evidence
+        pre = {i: coverage.get(i, 0.0) + keyword.get(i, 0.0) for i in pool}
+        out = []
+        for i in sorted(pool, key=lambda i: -pre[i])[:shortlist]:
             doc = self._docs[i]
-            cov = coverage.get(i, 0.0) / total if total else 0.0
             ex = max(
                 (
                     _dice(weights, total, x, x_total)
@@ -204,47 +288,54 @@ class Matcher:
                 default=0.0,
             )
             fz = _fuzzy(query.joined, doc.example_texts)
-            kw = keyword.get(i, 0.0)
-            score = 100 * (
-                mix.coverage * cov + mix.example * ex + mix.keyword * kw + mix.fuzzy * fz
-            )
-            scored.append(Candidate(doc.entry_id, round(min(100.0, score), 1)))
-        scored.sort(key=lambda c: -c.score)
-        return scored
+            out.append(Features(i, coverage.get(i, 0.0), ex, keyword.get(i, 0.0), fz))
+        return out
+
+    def rank(self, text: str) -> list[Candidate]:
+        """Score every plausible entry for `text` (best view per entry), best first."""
+        best: dict[int, float] = {}
+        for view in self.views(text):
+            for f in self.features(view):
+                score = f.score(self.weights)
+                if score > best.get(f.entry, -1.0):
+                    best[f.entry] = score
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        return [Candidate(self._docs[i].entry_id, round(s, 1)) for i, s in ranked]
 
     def best_match(self, text: str) -> Match:
         """Decide answer / clarify / unknown for `text`."""
-        ranked = self.rank(text)
-        t = self.thresholds
-        top = ranked[0] if ranked else None
-        if top is None or top.score < t.clarify:
-            return Match(
-                Outcome.UNKNOWN,
-                None,
-                top.score if top else 0.0,
-                tuple(ranked[:MAX_CANDIDATES]),
-                text,
-            )
-        second = ranked[1].score if len(ranked) > 1 else 0.0
-        if top.score >= t.answer and top.score - second >= t.margin:
-            return Match(Outcome.ANSWER, top.id, top.score, tuple(ranked[:MAX_CANDIDATES]), text)
-        close = [c for c in ranked[:MAX_CANDIDATES] if c.score >= t.clarify]
-        return Match(Outcome.CLARIFY, None, top.score, tuple(close), text)
+        return decide(self.rank(text), self.thresholds, text)
 
-    def _keyword_scores(self, text: str) -> dict[int, float]:
-        compact = text.replace(" ", "")
+    def _keyword_scores(self, compact: str) -> dict[int, float]:
         found: dict[int, float] = {}
         n = len(compact)
         for size in range(min(MAX_KEYWORD, n), 1, -1):
             for start in range(n - size + 1):
-                hits = self._keyword_entries.get(compact[start : start + size])
+                keyword = compact[start : start + size]
+                hits = self._keyword_entries.get(keyword)
                 if not hits:
                     continue
                 # longer and more specific keywords are stronger evidence
-                strength = min(1.0, size / 4) / math.sqrt(len(hits))
+                strength = min(1.0, size / 4) / math.sqrt(self._keyword_spread[keyword])
                 for i in hits:
-                    found[i] = max(found.get(i, 0.0), strength)
+                    s = strength
+                    if i in self._smalltalk:  # 「…找谁问」 ends many policy questions
+                        s *= min(1.0, 2 * size / n)
+                    found[i] = max(found.get(i, 0.0), s)
         return found
+
+
+def decide(ranked: Sequence[Candidate], t: Thresholds, text: str = "") -> Match:
+    """Apply the thresholds to ranked candidates: answer, clarify or unknown."""
+    top = ranked[0] if ranked else None
+    shown = tuple(ranked[:MAX_CANDIDATES])
+    if top is None or top.score < t.clarify:
+        return Match(Outcome.UNKNOWN, None, top.score if top else 0.0, shown, text)
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    if top.score >= t.answer and top.score - second >= t.margin:
+        return Match(Outcome.ANSWER, top.id, top.score, shown, text)
+    close = tuple(c for c in shown if c.score >= t.clarify)
+    return Match(Outcome.CLARIFY, None, top.score, close, text)
 
 
 def _dice(

@@ -56,6 +56,10 @@ class Segmenter:
                 out.append(word)
         return out
 
+    def content_text(self, text: str) -> str:
+        """Return `text` without spaces and filler words (俺, 咋, 的…), words kept whole."""
+        return "".join(w for w in self.cut(text) if w not in self._fillers)
+
     def is_common_word(self, text: str) -> bool:
         """Whether `text` is a word of jieba's general dictionary (not one we added)."""
         return self._general.get(text, 0) > 0 and (

@@ -24,7 +24,9 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{path} is missing; CI must have ../shared beside the repo")
-        pytest.skip(f"{path} not found: ../shared (policy sources, eval set) is not beside the repo")
+        pytest.skip(
+            f"{path} not found: ../shared (policy sources, eval set) is not beside the repo"
+        )
     return path
 
 

@@ -1,0 +1,189 @@
+"""Every kind of knowledge-base problem is reported as FILE:LINE: message."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.kbcheck import check_knowledge
+from bot.knowledge import KnowledgeError, load_knowledge, parse_knowledge
+
+VALID = """\
+version: 1
+categories:
+  - {key: social, name: 社会保障}
+  - {key: edu, name: 教育}
+entries:
+  - id: social.dibao
+    title: 低保
+    category: 社会保障
+    questions:
+      - 低保咋申请
+      - 吃低保要啥条件
+      - 低保一个月给多少钱
+      - 家里没劳力能吃低保不
+      - 低保户每年还要重新审不
+      - 申请低保找谁
+    keywords: [低保, 吃低保]
+    answer: 申请低保向乡镇政府提出。
+    source: 国家扶贫政策（2018–2020年）
+    updated: 2026-11-29
+    related: [edu.yulu_plan]
+  - id: edu.yulu_plan
+    title: 雨露计划
+    category: 教育
+    questions:
+      - 雨露计划咋申请
+      - 娃上中职能领雨露补助不
+      - 雨露计划一年补多少
+      - 上高职还给雨露补助不
+      - 雨露计划要交啥材料
+      - 雨露计划啥时候发钱
+    keywords: [雨露计划, 雨露]
+    answer: 雨露计划一般每生每年3000元。
+    source: 国家扶贫政策（2018–2020年）
+    updated: 2026-11-29
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policies.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def line_of(text: str, fragment: str, nth: int = 1) -> int:
+    lines = text.splitlines()
+    hits = [i + 1 for i, line in enumerate(lines) if fragment in line]
+    return hits[nth - 1]
+
+
+def problems_of(tmp_path: Path, text: str) -> list[str]:
+    _, problems = parse_knowledge(write(tmp_path, text))
+    return [str(p) for p in problems if p.severity == "error"]
+
+
+def test_valid_file_loads(tmp_path: Path) -> None:
+    kb = load_knowledge(write(tmp_path, VALID))
+    assert [e.id for e in kb.entries] == ["social.dibao", "edu.yulu_plan"]
+    assert kb.get("edu.yulu_plan").related == ()  # type: ignore[union-attr]
+    assert kb.lexicon.synonyms  # the bundled lexicon is used when none is beside the file
+
+
+def test_yaml_syntax_error_names_its_line(tmp_path: Path) -> None:
+    text = VALID.replace("    keywords: [低保, 吃低保]", "    keywords: [低保, 吃低保")
+    [problem] = problems_of(tmp_path, text)
+    assert "YAML syntax error" in problem
+    assert problem.startswith(f"{tmp_path / 'policies.yaml'}:")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker", "message"),
+    [
+        (
+            "    answer: 申请低保向乡镇政府提出。",
+            '    answer: ""',
+            'answer: ""',
+            "answer is empty",
+        ),
+        ("    title: 低保\n", "    title: [低保]\n", "title: [低保]", "title must be text"),
+        (
+            "    questions:\n      - 低保咋申请",
+            "    questions: 低保咋申请\n    extra:\n      - 低保咋申请",
+            "extra:",
+            "unknown field 'extra'",
+        ),
+        (
+            "    updated: 2026-11-29\n    related",
+            "    updated: 昨天\n    related",
+            "昨天",
+            "updated must be a date",
+        ),
+        (
+            "    related: [edu.yulu_plan]",
+            "    related: [edu.nothing]",
+            "  - id: social.dibao",
+            "related id 'edu.nothing' not found",
+        ),
+        (
+            "    category: 社会保障",
+            "    category: 低保类",
+            "  - id: social.dibao",
+            "unknown category '低保类'",
+        ),
+        (
+            "  - id: edu.yulu_plan",
+            "  - id: social.dibao",
+            "  - id: social.dibao\n",
+            "duplicate id 'social.dibao'",
+        ),
+        (
+            "      - 雨露计划咋申请",
+            "      - 低保咋申请",
+            "      - 低保咋申请",
+            "also under 'social.dibao'",
+        ),
+        ("  - id: edu.yulu_plan", "  - id: Yulu Plan", "  - id: Yulu Plan", "id must look like"),
+    ],
+)
+def test_each_problem_kind_is_reported_at_its_line(
+    tmp_path: Path, old: str, new: str, marker: str, message: str
+) -> None:
+    assert old in VALID
+    text = VALID.replace(old, new, 1)
+    nth = 2 if marker in ("  - id: social.dibao\n", "      - 低保咋申请") else 1
+    expected_line = line_of(text, marker.rstrip("\n"), nth)
+    problems = problems_of(tmp_path, text)
+    assert any(message in p and f":{expected_line}:" in p for p in problems), problems
+
+
+def test_missing_field_is_reported_at_the_entry(tmp_path: Path) -> None:
+    text = VALID.replace("    source: 国家扶贫政策（2018–2020年）\n", "", 1)
+    [problem] = problems_of(tmp_path, text)
+    assert f":{line_of(text, '- id: social.dibao')}:" in problem
+    assert "missing field 'source'" in problem
+
+
+def test_oversized_answer_and_too_few_questions(tmp_path: Path) -> None:
+    text = VALID.replace("申请低保向乡镇政府提出。", "很长" * 2100, 1)
+    text = text.replace("      - 雨露计划啥时候发钱\n", "", 1)
+    problems = problems_of(tmp_path, text)
+    assert any("answer is longer than 4096" in p for p in problems)
+    assert any("needs at least 6 example questions" in p for p in problems)
+
+
+def test_top_level_must_be_a_mapping_with_entries(tmp_path: Path) -> None:
+    assert "top level must be a mapping" in problems_of(tmp_path, "- a\n- b\n")[0]
+    assert "missing 'entries'" in problems_of(tmp_path, "version: 1\ncategories: []\n")[0]
+
+
+def test_missing_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(tmp_path / "nope.yaml")
+    assert "file not found" in str(info.value)
+
+
+def test_example_question_reaching_another_entry_is_reported(tmp_path: Path) -> None:
+    text = VALID.replace("      - 申请低保找谁", "      - 雨露计划一年补多少钱啊", 1)
+    _, problems = check_knowledge(write(tmp_path, text))
+    line = line_of(text, "雨露计划一年补多少钱啊")
+    assert any(f":{line}:" in str(p) and "reaches edu.yulu_plan" in str(p) for p in problems)
+
+
+def test_kb_check_command_prints_file_line_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, VALID.replace("    answer: 申请低保向乡镇政府提出。", '    answer: ""'))
+    assert main(["kb", "check", str(path)]) == 1
+    out = capsys.readouterr().out
+    line = line_of(path.read_text(), 'answer: ""')
+    assert f"{path}:{line}: entry 'social.dibao'" in out
+    assert "Traceback" not in out
+
+
+def test_kb_check_command_passes_a_valid_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, VALID)
+    assert main(["kb", "check", str(path)]) == 0
+    assert "ok, 2 entries" in capsys.readouterr().out

@@ -1,0 +1,29 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.match import Matcher
+from bot.normalize import normalize_text
+
+
+@pytest.mark.parametrize(
+    "term", ["雨露计划", "两免一补", "先诊疗后付费", "建档立卡", "三免一助", "政银企户保"]
+)
+def test_domain_terms_segment_as_one_word(matcher: Matcher, term: str) -> None:
+    words = matcher.segmenter.cut(f"俺想问问{term}咋弄")
+    assert term in words
+
+
+def test_tokens_drop_fillers_and_map_colloquial_words(matcher: Matcher) -> None:
+    tokens = matcher.segmenter.tokens("俺家娃上中专有啥补助")
+    assert "俺家" not in tokens
+    assert "啥" not in tokens
+    assert "孩子" in tokens  # 娃 → 孩子
+    assert "中职" in tokens  # 中专 → 中职
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_segmentation_keeps_every_non_space_character(matcher: Matcher, text: str) -> None:
+    text = normalize_text(text)
+    assert "".join(matcher.segmenter.cut(text)) == text.replace(" ", "")
