@@ -115,7 +115,13 @@ def _dispatch(
         return _kb(args, settings, stdout)
     from bot.review import run_log_command
 
-    return run_log_command(args, settings, stdout, stderr)
+    sender = None
+    if settings.token and args.log_command == "resolve":
+        # review.py never imports telegram; the Bot API sender is wired in here.
+        from handlers.outbox import bot_api_sender
+
+        sender = bot_api_sender(settings)
+    return run_log_command(args, settings, stdout, stderr, sender=sender)
 
 
 def _match(matcher: Matcher, stdin: TextIO, stdout: TextIO) -> int:

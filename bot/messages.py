@@ -38,3 +38,5 @@ SLOW_DOWN = "您发得太快了，请歇一会儿再问，我一条一条回答�
 ADMIN_ONLY = "抱歉，这个功能只对工作人员开放。"
 EDITOR_REPLY = "您之前问过：「{question}」\n工作人员的回答：{answer}"
 CONSOLE_CHOICE_HINT = "（回复数字选择）"
+RELOAD_OK = "知识库已重新加载，共 {entries} 条。"
+RELOAD_FAILED = "知识库有错误，没有换上，仍在用原来的版本。请改好这些地方再 /reload：\n{problems}"

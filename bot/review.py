@@ -1,22 +1,262 @@
-"""Staff and editor commands over the question log (`policybot log …`)."""
+"""Staff and editor commands over the question log (`policybot log …`).
+
+The functions the Telegram adapter calls (collect_stats, unanswered_clusters, resolve, …) live
+in bot.stats, bot.unanswered and bot.report and are re-exported here; this module adds the
+command line around them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
+from bot.export import export_csv
+from bot.knowledge import KnowledgeError, load_knowledge
+from bot.match import Matcher
+from bot.stats import LOCAL_TZ, Stats, collect_stats, local_day_start, utc_iso
+from bot.store import OPEN, QUEUE_STATES, Store
+from bot.unanswered import (
+    Cluster,
+    Delivery,
+    Recipient,
+    ReviewError,
+    Sender,
+    deliver,
+    format_clusters,
+    ignore,
+    ignore_group,
+    mark_failed,
+    mark_sent,
+    pending_replies,
+    resolve,
+    resolve_group,
+    unanswered_clusters,
+)
+
+__all__ = [
+    "Cluster",
+    "Delivery",
+    "Recipient",
+    "ReviewError",
+    "Sender",
+    "Stats",
+    "add_log_parser",
+    "collect_stats",
+    "deliver",
+    "format_clusters",
+    "ignore",
+    "mark_failed",
+    "mark_sent",
+    "pending_replies",
+    "render_report",
+    "resolve",
+    "run_log_command",
+    "unanswered_clusters",
+]
+
+logger = logging.getLogger(__name__)
+
+
+async def render_report(
+    store: Store, path: Path | str, *, days: int, now: dt.datetime, matcher: Matcher | None = None
+) -> Path:
+    """Draw the staff report PNG (see bot.report; matplotlib is imported only when needed)."""
+    from bot.report import render_report as render
+
+    return await render(store, path, days=days, now=now, matcher=matcher)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date like 2026-11-01, got {text!r}"
+        ) from None
 
 
 def add_log_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `policybot log` and its subcommands."""
     log = sub.add_parser("log", help="question-log reports for staff and editors")
-    log.add_subparsers(dest="log_command", required=True, metavar="LOG_COMMAND")
+    log_sub = log.add_subparsers(dest="log_command", required=True, metavar="LOG_COMMAND")
+    stats = log_sub.add_parser("stats", help="questions, answered share, 👍/👎, top topics")
+    stats.add_argument("--days", type=_positive, default=7, help="period in days (default 7)")
+    stats.add_argument("--json", action="store_true", help="print JSON instead of text")
+    unanswered = log_sub.add_parser("unanswered", help="unanswered questions grouped by need")
+    unanswered.add_argument("--status", choices=QUEUE_STATES, default=OPEN, help="queue state")
+    unanswered.add_argument("--json", action="store_true", help="print JSON instead of text")
+    unanswered.add_argument("--limit", type=_positive, default=20, help="groups shown as text")
+    export = log_sub.add_parser("export", help="write the log as CSV (UTF-8 with BOM, Excel)")
+    export.add_argument("--csv", type=Path, required=True, metavar="FILE", help="output file")
+    export.add_argument(
+        "--since", type=_date, metavar="YYYY-MM-DD", help="only questions from this day on"
+    )
+    res = log_sub.add_parser("resolve", help="answer a group and reply to the villagers who asked")
+    res.add_argument("id", type=int, help="group id (from `log unanswered`) or question id")
+    res.add_argument("--answer", required=True, help="the answer villagers will receive")
+    ign = log_sub.add_parser("ignore", help="set a group of questions aside")
+    ign.add_argument("id", type=int, help="group id (from `log unanswered`) or question id")
+    log_sub.add_parser("suggest", help="YAML snippets for editors from the unanswered groups")
+    report = log_sub.add_parser("report", help="draw a PNG report for staff")
+    report.add_argument("--out", type=Path, required=True, metavar="FILE.png", help="output")
+    report.add_argument("--days", type=_positive, default=14, help="period in days (default 14)")
 
 
 def run_log_command(
-    args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO
+    args: argparse.Namespace,
+    settings: Settings,
+    stdout: TextIO,
+    stderr: TextIO,
+    *,
+    sender: Sender | None = None,
+    now: dt.datetime | None = None,
 ) -> int:
-    """Run one `policybot log` subcommand."""
-    stderr.write(f"policybot: unknown log command {args.log_command!r}\n")
-    return 2
+    """Run one `policybot log` subcommand; `sender` delivers answers (None: the bot will)."""
+    if not settings.db_path.exists():
+        stderr.write(f"policybot: no question log at {settings.db_path} (set POLICYBOT_DB)\n")
+        return 1
+    command = _Command(args, settings, stdout, sender, now or dt.datetime.now(dt.UTC))
+    try:
+        return asyncio.run(command.run())
+    except ReviewError as exc:
+        stderr.write(f"policybot: {exc}\n")
+        return 1
+
+
+class _Command:
+    """One `policybot log` invocation over an open store."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        settings: Settings,
+        out: TextIO,
+        sender: Sender | None,
+        now: dt.datetime,
+    ) -> None:
+        self.args, self.settings, self.out, self.sender, self.now = (
+            args,
+            settings,
+            out,
+            sender,
+            now,
+        )
+
+    async def run(self) -> int:
+        async with await Store.open(self.settings.db_path) as store:
+            name = self.args.log_command
+            if name == "stats":
+                return await self._stats(store)
+            if name == "export":
+                return await self._export(store)
+            with_matcher = {
+                "unanswered": self._unanswered,
+                "resolve": self._resolve,
+                "ignore": self._ignore,
+                "suggest": self._suggest,
+                "report": self._report,
+            }
+            matcher = await asyncio.to_thread(self._matcher)
+            return await with_matcher[name](store, matcher)
+
+    def _matcher(self) -> Matcher:
+        return Matcher(load_knowledge(self.settings.kb_path))
+
+    def _print(self, text: str) -> None:
+        self.out.write(text if text.endswith("\n") else text + "\n")
+
+    async def _stats(self, store: Store) -> int:
+        try:
+            kb = await asyncio.to_thread(load_knowledge, self.settings.kb_path)
+            titles = {e.id: e.title for e in kb.entries}
+        except KnowledgeError:
+            logger.warning("knowledge base has errors; showing entry ids instead of titles")
+            titles = {}
+        stats = await collect_stats(store, days=self.args.days, now=self.now, titles=titles)
+        if self.args.json:
+            self._print(json.dumps(stats.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            self._print(stats.to_text())
+        return 0
+
+    async def _unanswered(self, store: Store, matcher: Matcher) -> int:
+        clusters = await unanswered_clusters(store, matcher, status=self.args.status)
+        titles = {e.id: e.title for e in matcher.kb.entries}
+        if self.args.json:
+            rows = [
+                c.to_dict() | {"nearest_title": titles.get(c.nearest_entry or "")}
+                for c in clusters
+            ]
+            self._print(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            self._print(format_clusters(clusters, titles=titles, limit=self.args.limit))
+        return 0
+
+    async def _export(self, store: Store) -> int:
+        since = utc_iso(local_day_start(self.args.since)) if self.args.since else ""
+        count = await export_csv(store, self.args.csv, since=since)
+        self._print(f"wrote {count} question(s) to {self.args.csv}")
+        return 0
+
+    async def _resolve(self, store: Store, matcher: Matcher) -> int:
+        ids, recipients = await resolve_group(
+            store, self.args.id, self.args.answer, matcher=matcher, now=self.now
+        )
+        self._print(f"resolved {len(ids)} question(s): {', '.join(map(str, ids))}")
+        if not recipients:
+            self._print("no villager to notify (console questions get no reply)")
+        elif self.sender is None:
+            self._print(
+                f"{len(recipients)} villager(s) will get the answer from the running bot"
+                " (no TELEGRAM_BOT_TOKEN here)"
+            )
+        else:
+            await self._deliver(store, recipients, self.sender)
+        return 0
+
+    async def _deliver(self, store: Store, recipients: list[Recipient], sender: Sender) -> None:
+        try:
+            done = await deliver(store, recipients, sender)
+        except Exception:  # the edge of the review CLI: the answers stay pending, not lost
+            logger.warning("could not send through the Bot API", exc_info=True)
+            done = Delivery()
+        left = len(recipients) - len(done.sent) - len(done.failed)
+        self._print(
+            f"sent to {len(done.sent)} villager(s); {len(done.failed)} cannot be reached;"
+            f" {left} left for the running bot"
+        )
+
+    async def _ignore(self, store: Store, matcher: Matcher) -> int:
+        ids = await ignore_group(store, self.args.id, matcher=matcher, now=self.now)
+        if not ids:
+            raise ReviewError(f"question {self.args.id} is not in the unanswered queue")
+        self._print(f"ignored {len(ids)} question(s): {', '.join(map(str, ids))}")
+        return 0
+
+    async def _suggest(self, store: Store, matcher: Matcher) -> int:
+        from bot.suggest import suggest_yaml
+
+        clusters = await unanswered_clusters(store, matcher)
+        today = self.now.astimezone(LOCAL_TZ).date()
+        min_score = matcher.thresholds.clarify
+        self._print(suggest_yaml(clusters, matcher.kb, min_score=min_score, today=today))
+        return 0
+
+    async def _report(self, store: Store, matcher: Matcher) -> int:
+        path = await render_report(
+            store, self.args.out, days=self.args.days, now=self.now, matcher=matcher
+        )
+        self._print(f"wrote {path}")
+        return 0

@@ -1,14 +1,200 @@
-"""Telegram entry point (`policybot serve`); the adapter itself is issue #3."""
+"""Telegram entry point (`policybot serve`): build the PTB Application and run it."""
 
 from __future__ import annotations
 
-import sys
+import asyncio
+import hashlib
+import logging
+import os
+from typing import Any
+from urllib.parse import urlsplit
 
-from bot.config import Settings
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot.config import ConfigError, Settings
+from bot.flood import FloodLimiter
+from bot.knowledge import load_knowledge
+from bot.match import Matcher
+from bot.service import DialogueService
+from bot.store import Store
+from handlers import staff, villager
+from handlers.errors import error_handler
+from handlers.runtime import RUNTIME_KEY, Runtime
+from handlers.transport import ChatRateLimiter, PerChatUpdateProcessor, RetryingRequest
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+POLL_TIMEOUT = 10  # seconds Telegram holds getUpdates open when there is nothing new
+# Startup tries getMe/deleteWebhook this often (1 s, 1.5 s, … up to 30 s apart) before giving up.
+BOOTSTRAP_RETRIES = 10
+PENDING_INTERVAL = 30.0  # seconds between sweeps for editor answers to deliver
+_VILLAGER_COMMANDS = (("start", "开始"), ("menu", "按分类找政策"), ("help", "怎么用"))
+
+PTBHandler = BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]
+PTBApplication = Application[Any, ContextTypes.DEFAULT_TYPE, Any, Any, Any, Any]
 
 
 def serve(settings: Settings) -> int:
-    """Run the Telegram bot until stopped; return the exit code."""
-    settings.require_token()
-    sys.stderr.write("policybot serve: the Telegram adapter is not built yet (issue #3)\n")
-    return 2
+    """Run the Telegram bot until SIGTERM/SIGINT; return the exit code."""
+    token = settings.require_token()
+    redact_token(token)
+    matcher = Matcher(load_knowledge(settings.kb_path))
+    app = build_application(settings, matcher)
+    try:
+        if settings.webhook_url:
+            url = urlsplit(settings.webhook_url)
+            local = url.hostname in ("127.0.0.1", "localhost", "::1")
+            logger.info("serving by webhook on port %s", settings.port)
+            app.run_webhook(
+                # A webhook URL on this host can only be reached locally; anything else is
+                # reached through the platform's router, which needs every interface.
+                listen="127.0.0.1" if local else "0.0.0.0",
+                port=settings.port,
+                url_path=url.path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=webhook_secret(token),
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=BOOTSTRAP_RETRIES,
+            )
+        else:
+            logger.info("serving by long polling")
+            app.run_polling(
+                timeout=POLL_TIMEOUT,
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=BOOTSTRAP_RETRIES,
+            )
+    except InvalidToken:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN was rejected by Telegram (check it with @BotFather)"
+        ) from None
+    logger.info("stopped")
+    return 0
+
+
+def build_application(
+    settings: Settings,
+    matcher: Matcher,
+    *,
+    read_timeout: float = 10.0,
+    pending_interval: float = PENDING_INTERVAL,
+    flood: FloodLimiter | None = None,
+) -> PTBApplication:
+    """Build the Application: handlers, rate limits, retries, store opened in post_init."""
+    # Opt in to PTB 23's timedelta durations: without it PTB itself emits a deprecation
+    # warning on every 429 it parses (RetryAfter reads its own deprecated attribute).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    lifecycle = _Lifecycle(
+        settings, matcher, pending_interval, flood if flood is not None else FloodLimiter()
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .request(RetryingRequest(read_timeout=read_timeout, connection_pool_size=256))
+        .get_updates_request(HTTPXRequest(read_timeout=read_timeout, connection_pool_size=1))
+        .rate_limiter(ChatRateLimiter())
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(lifecycle.post_init)
+        .post_shutdown(lifecycle.post_shutdown)
+    )
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+    app = builder.build()
+    app.add_handlers(build_handlers())
+    app.add_error_handler(error_handler)
+    return app
+
+
+def build_handlers() -> list[PTBHandler]:
+    """Every handler, in the order PTB must try them."""
+    new_messages = filters.UpdateType.MESSAGE
+    media = new_messages & ~filters.TEXT & ~filters.StatusUpdate.ALL
+    return [
+        CommandHandler("start", villager.start_handler, filters=new_messages),
+        CommandHandler("menu", villager.menu_handler, filters=new_messages),
+        CommandHandler("help", villager.help_handler, filters=new_messages),
+        *staff.build_staff_handlers(new_messages),
+        MessageHandler(new_messages & filters.COMMAND, villager.unknown_command_handler),
+        MessageHandler(new_messages & filters.TEXT, villager.question_handler),
+        MessageHandler(media, villager.non_text_handler),
+        CallbackQueryHandler(villager.button_handler),
+    ]
+
+
+def webhook_secret(token: str) -> str:
+    """The secret Telegram sends with every webhook call (derived, so nothing else to set)."""
+    return hashlib.sha256(f"policybot-webhook:{token}".encode()).hexdigest()
+
+
+class _TokenFilter(logging.Filter):
+    """Replace the bot token in log records (PTB puts it in some exception messages)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._token in message:
+            record.msg, record.args = message.replace(self._token, "<token>"), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self._token in record.exc_text:
+            record.exc_text = record.exc_text.replace(self._token, "<token>")
+        return True
+
+
+def redact_token(token: str) -> None:
+    """Keep `token` out of every log line written by the root logger's handlers."""
+    token_filter = _TokenFilter(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(token_filter)
+
+
+class _Lifecycle:
+    """Open the store when the bot starts, close it when it stops, deliver editor answers."""
+
+    def __init__(
+        self, settings: Settings, matcher: Matcher, pending_interval: float, flood: FloodLimiter
+    ) -> None:
+        self._settings = settings
+        self._matcher = matcher
+        self._pending_interval = pending_interval
+        self._flood = flood
+        self._store: Store | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def post_init(self, app: PTBApplication) -> None:
+        self._store = await Store.open(self._settings.db_path)
+        app.bot_data[RUNTIME_KEY] = Runtime(
+            service=DialogueService(self._matcher, self._store),
+            flood=self._flood,
+            admins=self._settings.admins,
+            kb_path=self._settings.kb_path,
+        )
+        logger.info("database %s open", self._settings.db_path)
+        try:
+            await app.bot.set_my_commands([BotCommand(c, d) for c, d in _VILLAGER_COMMANDS])
+        except TelegramError as exc:
+            logger.warning("could not set the command menu: %s", exc)
+
+    async def post_shutdown(self, app: PTBApplication) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+            logger.info("database closed")

@@ -1,0 +1,66 @@
+"""YAML snippets for editors from the unanswered groups (`policybot log suggest`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import yaml
+
+from bot import messages
+from bot.knowledge import MAX_TITLE, KnowledgeBase
+from bot.unanswered import Cluster, local_date
+
+MAX_QUESTIONS = 12
+
+
+def suggest_yaml(
+    clusters: Sequence[Cluster], kb: KnowledgeBase, *, min_score: float, today: dt.date
+) -> str:
+    """For each group: its questions to add to the nearest entry (when it scores at least
+    `min_score`), else a new-entry skeleton. The result is valid YAML (a list of entries)."""
+    if not clusters:
+        return messages.SUGGEST_NONE + "\n"
+    return "\n".join(_snippet(c, kb, min_score=min_score, today=today) for c in clusters)
+
+
+def _snippet(cluster: Cluster, kb: KnowledgeBase, *, min_score: float, today: dt.date) -> str:
+    questions = _questions(cluster)
+    entry = kb.get(cluster.nearest_entry) if cluster.nearest_entry else None
+    span: dict[str, object] = {
+        "id": cluster.id,
+        "count": cluster.count,
+        "first": local_date(cluster.first_seen),
+        "last": local_date(cluster.last_seen),
+    }
+    if entry is not None and cluster.nearest_score >= min_score:
+        known = set(entry.questions)
+        header = messages.SUGGEST_ADD.format(
+            **span, title=entry.title, entry_id=entry.id, score=cluster.nearest_score
+        )
+        body: dict[str, object] = {
+            "id": entry.id,
+            "questions": [q for q in questions if q not in known],
+        }
+    else:
+        category = entry.category if entry else kb.categories[0].name if kb.categories else ""
+        header = messages.SUGGEST_NEW.format(**span)
+        body = {
+            "id": f"todo.topic_{cluster.id}",
+            "title": questions[0][:MAX_TITLE],
+            "category": category,
+            "questions": questions,
+            "keywords": [],
+            "answer": messages.SUGGEST_TODO_ANSWER,
+            "source": messages.SUGGEST_TODO_SOURCE,
+            "updated": today.isoformat(),
+        }
+    dumped = yaml.safe_dump([body], allow_unicode=True, sort_keys=False, width=1000)
+    return f"{header}\n{dumped}"
+
+
+def _questions(cluster: Cluster) -> list[str]:
+    """Distinct phrasings, those without masked numbers first (they make poor examples)."""
+    texts = [" ".join(t.split()) for t in cluster.texts or cluster.examples]
+    clean = [t for t in texts if "*" not in t]
+    return list(dict.fromkeys(clean or texts))[:MAX_QUESTIONS]

@@ -1,0 +1,299 @@
+"""The editors' loop over unanswered questions: group them, answer or ignore, reply to askers.
+
+Resolving or ignoring acts on a whole group: with a matcher, the group `unanswered_clusters`
+shows (its id is its oldest question); without one, every question with the same normalized
+text. A villager who asked several questions of the group gets one reply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot import messages
+from bot.cluster import group_similar
+from bot.match import Matcher
+from bot.normalize import normalize_text
+from bot.stats import LOCAL_TZ, utc_iso
+from bot.store import FAILED, OPEN, PENDING, QUEUE_STATES, SENT, SKIPPED, LoggedQuestion, Store
+
+# Channels an editor's answer can be delivered on (a console user has gone when it comes).
+REPLYABLE_CHANNELS = frozenset({"telegram"})
+MAX_EXAMPLES = 3
+# Telegram's limit is 4096; the villager's question is quoted, the editor's answer in full.
+MAX_ANSWER = 3500
+MAX_QUOTE = 200
+
+
+class ReviewError(Exception):
+    """An editor's request cannot be carried out; the message says why (for stderr)."""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Questions asking for one thing, with the knowledge-base entry nearest to them."""
+
+    id: int
+    count: int
+    first_seen: str
+    last_seen: str
+    examples: tuple[str, ...]
+    question_ids: tuple[int, ...]
+    nearest_entry: str | None
+    nearest_score: float
+    status: str = OPEN
+    texts: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (without the full list of texts)."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "count": self.count,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "examples": list(self.examples),
+            "question_ids": list(self.question_ids),
+            "nearest_entry": self.nearest_entry,
+            "nearest_score": self.nearest_score,
+        }
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A villager to send an editor's answer to."""
+
+    question_id: int
+    reply_to: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a sender did: delivered, and undeliverable for good (blocked bot, chat gone)."""
+
+    sent: tuple[int, ...] = ()
+    failed: tuple[int, ...] = ()
+
+
+# Sends editors' answers (the Bot API in production: handlers/outbox.py); questions neither
+# sent nor failed stay pending for the running bot.
+Sender = Callable[[Sequence[Recipient]], Awaitable[Delivery]]
+
+
+async def unanswered_clusters(
+    store: Store, matcher: Matcher | None, *, status: str = OPEN
+) -> list[Cluster]:
+    """Group the queue's questions in state `status` by need, biggest group first.
+
+    Without a matcher, questions group only by identical normalized text, with no nearest entry.
+    """
+    if status not in QUEUE_STATES:
+        raise ValueError(f"status must be one of {', '.join(QUEUE_STATES)}")
+    questions = await store.queued_questions(status)
+    texts = [q.text for q in questions]
+    groups = group_similar(texts, matcher) if matcher else _same_text(texts)
+    clusters = [_cluster([questions[i] for i in g], matcher, status) for g in groups]
+    clusters.sort(key=lambda c: (-c.count, c.id))
+    return clusters
+
+
+def _same_text(texts: Sequence[str]) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        groups.setdefault(normalize_text(text), []).append(i)
+    return list(groups.values())
+
+
+def _cluster(members: list[LoggedQuestion], matcher: Matcher | None, status: str) -> Cluster:
+    votes: dict[str, int] = defaultdict(int)
+    best: dict[str, float] = defaultdict(float)
+    for q in members:
+        ranked = matcher.rank(q.text) if matcher else []
+        if ranked:
+            votes[ranked[0].id] += 1
+            best[ranked[0].id] = max(best[ranked[0].id], ranked[0].score)
+    nearest = max(votes, key=lambda e: (votes[e], best[e]), default=None)
+    texts = tuple(dict.fromkeys(q.text for q in members))
+    return Cluster(
+        id=members[0].id,
+        count=len(members),
+        first_seen=min(q.asked_at for q in members),
+        last_seen=max(q.asked_at for q in members),
+        examples=texts[:MAX_EXAMPLES],
+        question_ids=tuple(q.id for q in members),
+        nearest_entry=nearest,
+        nearest_score=best[nearest] if nearest else 0.0,
+        status=status,
+        texts=texts,
+    )
+
+
+def format_clusters(
+    clusters: Sequence[Cluster], *, titles: Mapping[str, str] | None = None, limit: int = 10
+) -> str:
+    """Chinese text for /unanswered: one block per group, biggest first."""
+    if not clusters:
+        return messages.UNANSWERED_NONE
+    total = sum(c.count for c in clusters)
+    lines = [messages.UNANSWERED_HEADER.format(groups=len(clusters), questions=total)]
+    for c in clusters[:limit]:
+        examples = " ".join(f"「{_shorten(t, 40)}」" for t in c.examples)
+        lines.append(
+            messages.UNANSWERED_GROUP.format(
+                id=c.id,
+                count=c.count,
+                first=local_date(c.first_seen),
+                last=local_date(c.last_seen),
+                examples=examples,
+            )
+        )
+        if c.nearest_entry:
+            title = (titles or {}).get(c.nearest_entry, c.nearest_entry)
+            lines.append(messages.UNANSWERED_NEAREST.format(title=title, score=c.nearest_score))
+    if len(clusters) > limit:
+        lines.append(messages.UNANSWERED_MORE.format(more=len(clusters) - limit))
+    return "\n".join(lines)
+
+
+def local_date(iso: str) -> str:
+    """MM-DD of an ISO UTC time in local (China) time; the text itself if it is no time."""
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%m-%d")
+    except ValueError:
+        return iso
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def _group_of(
+    store: Store, question: LoggedQuestion, matcher: Matcher | None
+) -> list[LoggedQuestion]:
+    """The questions the editor means by `question`: its group among the open questions."""
+    open_questions = [q for q in await store.queued_questions(OPEN) if q.id != question.id]
+    pool = sorted([*open_questions, question], key=lambda q: q.id)
+    texts = [q.text for q in pool]
+    for group in group_similar(texts, matcher) if matcher else _same_text(texts):
+        members = [pool[i] for i in group]
+        if question in members:
+            return members
+    return [question]
+
+
+async def resolve(
+    store: Store,
+    question_id: int,
+    answer: str,
+    *,
+    matcher: Matcher | None = None,
+    now: dt.datetime | None = None,
+) -> list[Recipient]:
+    """Answer question `question_id` and its group; return who to send the answer to.
+
+    Every question gets the answer; each villager on a replyable channel gets one message
+    (their delivery is pending until `mark_sent`).
+    """
+    _, recipients = await resolve_group(store, question_id, answer, matcher=matcher, now=now)
+    return recipients
+
+
+async def resolve_group(
+    store: Store,
+    question_id: int,
+    answer: str,
+    *,
+    matcher: Matcher | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[list[int], list[Recipient]]:
+    """Like `resolve`, also returning the ids of every question answered."""
+    answer = answer.strip()
+    if not answer:
+        raise ReviewError("the answer is empty")
+    if len(answer) > MAX_ANSWER:
+        raise ReviewError(f"the answer is longer than {MAX_ANSWER} characters")
+    question = await store.get_question(question_id)
+    if question is None or question.status is None:
+        raise ReviewError(f"question {question_id} is not in the unanswered queue")
+    group = await _group_of(store, question, matcher)
+    deliveries: list[tuple[int, str]] = []
+    recipients: list[Recipient] = []
+    seen: set[tuple[str, str]] = set()
+    for q in group:
+        chat = (q.channel, q.reply_to)
+        if q.channel in REPLYABLE_CHANNELS and q.reply_to and chat not in seen:
+            seen.add(chat)
+            deliveries.append((q.id, PENDING))
+            recipients.append(Recipient(q.id, q.reply_to, editor_reply(q.text, answer)))
+        else:
+            deliveries.append((q.id, SKIPPED))
+    await store.resolve_questions(deliveries, answer, utc_iso(now or _now()))
+    return [q.id for q in group], recipients
+
+
+async def ignore(
+    store: Store,
+    question_id: int,
+    *,
+    matcher: Matcher | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Set question `question_id` and its group aside (not worth an answer)."""
+    return bool(await ignore_group(store, question_id, matcher=matcher, now=now))
+
+
+async def ignore_group(
+    store: Store,
+    question_id: int,
+    *,
+    matcher: Matcher | None = None,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Like `ignore`, returning the ids of the questions set aside."""
+    question = await store.get_question(question_id)
+    if question is None or question.status is None:
+        return []
+    ids = [q.id for q in await _group_of(store, question, matcher)]
+    await store.ignore_questions(ids, utc_iso(now or _now()))
+    return ids
+
+
+def editor_reply(question: str, answer: str) -> str:
+    """The message a villager gets: their (masked) question quoted, then the answer."""
+    return messages.EDITOR_REPLY.format(question=_shorten(question, MAX_QUOTE), answer=answer)
+
+
+async def pending_replies(store: Store) -> list[Recipient]:
+    """Answers resolved without a token, waiting for the running bot to send them."""
+    return [
+        Recipient(q.id, q.reply_to, editor_reply(q.text, q.answer or ""))
+        for q in await store.pending_deliveries()
+        if q.reply_to and q.answer
+    ]
+
+
+async def mark_sent(store: Store, question_ids: Sequence[int]) -> None:
+    """Record that these questions' answers were delivered."""
+    await store.mark_delivered(question_ids, SENT, utc_iso(_now()))
+
+
+async def mark_failed(store: Store, question_ids: Sequence[int]) -> None:
+    """Record that these answers can never be delivered (the villager blocked the bot…)."""
+    await store.mark_delivered(question_ids, FAILED, utc_iso(_now()))
+
+
+async def deliver(store: Store, recipients: Sequence[Recipient], sender: Sender) -> Delivery:
+    """Send `recipients` through `sender` and record the outcome; the rest stay pending."""
+    if not recipients:
+        return Delivery()
+    result = await sender(recipients)
+    await mark_sent(store, result.sent)
+    await mark_failed(store, result.failed)
+    return result
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,35 @@
+"""The one PTB error handler: log once, and give the villager a short apology."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError, TimedOut
+from telegram.ext import ContextTypes
+
+from bot import messages
+from handlers.runtime import villager
+
+logger = logging.getLogger(__name__)
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log an error raised while handling `update` and apologise where that makes sense."""
+    error = context.error
+    if isinstance(error, Forbidden):
+        # "bot was blocked by the user" / kicked from a group: nobody to apologise to.
+        logger.info("cannot write to a chat: %s", error)
+        return
+    if isinstance(error, TimedOut):
+        # Telegram may still have delivered the reply; an apology after it would confuse.
+        logger.warning("Telegram did not answer in time: %s", error)
+        return
+    logger.error("failed to handle an update", exc_info=error)
+    user = villager(update) if isinstance(update, Update) else None
+    if user is None:
+        return
+    try:
+        await context.bot.send_message(user.chat_id, messages.ERROR)
+    except TelegramError as exc:
+        logger.warning("could not send the apology either: %s", exc)

@@ -1,0 +1,47 @@
+"""What the handlers share at run time, kept in `Application.bot_data` (set in post_init)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.flood import FloodLimiter
+from bot.service import DialogueService, User
+
+RUNTIME_KEY = "policybot.runtime"
+CHANNEL = "telegram"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The dialogue service (with its store), the flood limiter and who the staff are."""
+
+    service: DialogueService
+    flood: FloodLimiter
+    admins: frozenset[int]
+    kb_path: Path
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    """Return the runtime stored by post_init."""
+    value = context.bot_data.get(RUNTIME_KEY)
+    if not isinstance(value, Runtime):
+        raise RuntimeError("the bot is not initialised (post_init did not run)")
+    return value
+
+
+def villager(update: Update) -> User | None:
+    """Who sent `update` and where replies go; None for updates without a chat or sender."""
+    chat = update.effective_chat
+    if chat is None:
+        if update.callback_query is None:
+            return None
+        # An old or inline message: the villager's private chat has their user id.
+        user_id = update.callback_query.from_user.id
+        return User(CHANNEL, str(user_id), str(user_id))
+    sender = update.effective_user
+    user_id = sender.id if sender is not None else chat.id
+    return User(CHANNEL, str(user_id), str(chat.id))

@@ -1,0 +1,181 @@
+"""What villagers meet: /start, /menu, /help, typed questions, button taps, media."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from telegram import Message, MessageEntity, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import messages
+from bot.flood import Verdict
+from bot.reply import Reply, parse_callback
+from bot.service import DialogueService, User
+from handlers.render import keyboard, send_reply, split_text
+from handlers.runtime import runtime, villager
+
+logger = logging.getLogger(__name__)
+_NAVIGATION = frozenset({"menu", "category"})
+
+
+async def start_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: greet in plain words and show the categories."""
+    await _command(update, context, DialogueService.start)
+
+
+async def menu_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/menu: the categories as buttons."""
+    await _command(update, context, DialogueService.menu)
+
+
+async def help_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: three lines on how to ask."""
+    await _command(update, context, DialogueService.help)
+
+
+async def unknown_command_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not know: say how to use it (in groups only when addressed)."""
+    message = update.message
+    if message is None or not _addressed(message, context):
+        return
+    await _command(update, context, DialogueService.help)
+
+
+async def question_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed question: answer, clarify with buttons, or say honestly whom to ask."""
+    message = update.message
+    user = villager(update)
+    if message is None or message.text is None or user is None:
+        return
+    if not _addressed(message, context):
+        return
+    if not await admit(user, context, message.chat_id):
+        return
+    text = _without_mention(message, context)
+    logger.debug("question from %s: %r", user.key, text)
+    reply = await runtime(context).service.ask(text, user)
+    await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
+
+
+async def non_text_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Voice, photo, sticker, location, document…: kindly ask to type or tap the menu."""
+    message = update.message
+    user = villager(update)
+    if message is None or user is None or not _addressed(message, context):
+        return
+    if not await admit(user, context, message.chat_id):
+        return
+    reply = Reply(messages.NON_TEXT, runtime(context).service.help().buttons)
+    await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
+
+
+async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on an inline button: navigate the menu in place, or answer below."""
+    query = update.callback_query
+    user = villager(update)
+    if query is None or user is None:
+        return
+    chat_id = int(user.chat_id)
+    admitted = await admit(user, context, chat_id)
+    try:
+        await query.answer()  # stops the spinner on the villager's button
+    except BadRequest:
+        logger.debug("callback query too old to answer")
+    if not admitted:
+        return
+    data = query.data if isinstance(query.data, str) else ""
+    reply = await runtime(context).service.press(data, user)
+    action = parse_callback(data)
+    navigating = action is not None and action.kind in _NAVIGATION
+    shown = query.message if isinstance(query.message, Message) else None
+    stale = reply.text == messages.STALE_BUTTON
+    if navigating and not stale and shown is not None and await _edit(shown, reply):
+        return
+    await send_reply(context.bot, chat_id, reply)
+
+
+async def _command(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    make: Callable[[DialogueService], Reply],
+) -> None:
+    message = update.message
+    user = villager(update)
+    if message is None or user is None:
+        return
+    if not await admit(user, context, message.chat_id):
+        return
+    reply = make(runtime(context).service)
+    await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
+
+
+async def admit(user: User, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
+    """Apply the flood limit: True to go on; the first message over it gets SLOW_DOWN."""
+    verdict = runtime(context).flood.check(user.key)
+    if verdict is Verdict.ALLOW:
+        return True
+    if verdict is Verdict.WARN:
+        logger.info("flood limit reached by %s", user.key)
+        await send_reply(context.bot, chat_id, Reply(messages.SLOW_DOWN))
+    return False
+
+
+async def _edit(message: Message, reply: Reply) -> bool:
+    """Show `reply` in place of the tapped message; False when Telegram refuses the edit."""
+    parts = split_text(reply.text)
+    if len(parts) > 1:
+        return False
+    try:
+        await message.edit_text(parts[0], reply_markup=keyboard(reply))
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return True  # the same menu tapped twice: it is already on screen
+        logger.debug("could not edit a menu message (%s); sending a new one", exc)
+        return False
+    return True
+
+
+def _is_group(message: Message) -> bool:
+    return message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+def _quote(message: Message) -> int | None:
+    """In groups, answer as a reply so the asker sees it is for them."""
+    return message.message_id if _is_group(message) else None
+
+
+def _addressed(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In a group, only messages that mention the bot or reply to it are for us."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    if message.chat.type == ChatType.CHANNEL:
+        return False
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None:
+        return replied.from_user.id == context.bot.id or _mention(message, context) is not None
+    return _mention(message, context) is not None
+
+
+def _mention(message: Message, context: ContextTypes.DEFAULT_TYPE) -> MessageEntity | None:
+    username = f"@{context.bot.username}".lower()
+    for entity, text in message.parse_entities(
+        [MessageEntity.MENTION, MessageEntity.TEXT_MENTION, MessageEntity.BOT_COMMAND]
+    ).items():
+        if entity.type == MessageEntity.TEXT_MENTION:
+            if entity.user is not None and entity.user.id == context.bot.id:
+                return entity
+        elif text.lower().endswith(username):
+            return entity
+    return None
+
+
+def _without_mention(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The question text with the bot's @mention taken out."""
+    text = message.text or ""
+    entity = _mention(message, context) if _is_group(message) else None
+    if entity is None or entity.type != MessageEntity.MENTION:
+        return text
+    return text.replace(message.parse_entity(entity), " ", 1).strip()

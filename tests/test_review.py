@@ -1,0 +1,465 @@
+"""The editors' loop on real SQLite files: stats, groups, resolve/ignore, replies, CSV, CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+import yaml
+
+from bot import messages
+from bot.cli import main
+from bot.export import COLUMNS, export_csv
+from bot.match import Matcher
+from bot.review import (
+    Recipient,
+    ReviewError,
+    collect_stats,
+    format_clusters,
+    ignore,
+    mark_sent,
+    pending_replies,
+    resolve,
+    unanswered_clusters,
+)
+from bot.stats import LOCAL_TZ, local_day_start, utc_iso
+from bot.store import IGNORED, OPEN, PENDING, RESOLVED, SKIPPED, QuestionRecord, Store
+
+NOW = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC)  # 12:00 in China
+TOKEN = "123456789:AAreviewTESTtokenREVIEWtestTOKEN12345"
+ID_CARD = "130602199001011234"
+MOBILE = "13912345678"
+LAMP = ["村里路灯坏了找谁修", "路灯不亮了归谁管", "村口路灯坏了咋办"]
+VACCINE = ["疫苗去哪里打", "哪能打疫苗"]
+
+
+def at(days_ago: float, hour: int = 3) -> str:
+    moment = NOW.replace(hour=hour) - dt.timedelta(days=days_ago)
+    return moment.isoformat(timespec="seconds")
+
+
+def rec(
+    text: str,
+    *,
+    outcome: str = "unknown",
+    user: str = "1",
+    channel: str = "telegram",
+    asked_at: str | None = None,
+    entry_id: str | None = None,
+) -> QuestionRecord:
+    return QuestionRecord(
+        asked_at=asked_at or at(0),
+        channel=channel,
+        user_key=f"{channel}:{user}",
+        reply_to=user if channel == "telegram" else "console",
+        text=text,
+        outcome=outcome,
+        entry_id=entry_id,
+        score=10.0,
+        candidates=[],
+        latency_ms=2.0,
+    )
+
+
+async def fill(store: Store) -> dict[str, int]:
+    """A week of questions: answered, clarified, two unanswered needs; returns some ids."""
+    ids: dict[str, int] = {}
+    ids["lamp1"] = await store.record_question(rec(LAMP[0], user="101", asked_at=at(3)))
+    await store.record_question(rec("雨露计划咋申请", outcome="answer", entry_id="edu.yulu_plan"))
+    await store.record_question(
+        rec("雨露计划", outcome="answer", entry_id="edu.yulu_plan", asked_at=at(2))
+    )
+    ids["dibao"] = await store.record_question(
+        rec("低保咋申请", outcome="answer", entry_id="social.dibao", asked_at=at(9))
+    )
+    await store.record_question(rec("看病", outcome="clarify"))
+    await store.record_question(rec("", outcome="empty"))
+    ids["vaccine"] = await store.record_question(rec(VACCINE[0], user="201", asked_at=at(1)))
+    ids["lamp2"] = await store.record_question(rec(LAMP[1], user="102", asked_at=at(1)))
+    ids["lamp3"] = await store.record_question(rec(LAMP[2], user="101"))  # 101 asks again
+    ids["lamp_console"] = await store.record_question(rec(LAMP[0], channel="console"))
+    ids["vaccine2"] = await store.record_question(rec(VACCINE[1], user="202"))
+    answered = await store.record_question(
+        rec("雨露计划补多少", outcome="answer", entry_id="edu.yulu_plan")
+    )
+    await store.record_feedback(answered, "telegram:1", True, at(0))
+    await store.record_feedback(ids["vaccine"], "telegram:201", False, at(0))
+    return ids
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> Store:
+    s = await Store.open(tmp_path / "log.sqlite3")
+    yield s  # type: ignore[misc]
+    await s.close()
+
+
+async def test_stats_count_today_and_the_period_in_local_days(
+    store: Store, matcher: Matcher
+) -> None:
+    await fill(store)
+    titles = {e.id: e.title for e in matcher.kb.entries}
+    stats = await collect_stats(store, days=7, now=NOW, titles=titles)
+    # today (China): 雨露计划咋申请, 看病, lamp3, lamp_console, vaccine2, 雨露计划补多少 (+ empty)
+    assert (stats.today.questions, stats.today.answered, stats.today.unknown) == (6, 2, 3)
+    assert stats.today.empty == 1
+    # the period excludes 低保 (9 days ago)
+    assert (stats.period.questions, stats.period.answered, stats.period.clarified) == (10, 3, 1)
+    assert stats.period.share(stats.period.unknown) == 60.0
+    assert (stats.period.useful, stats.period.not_useful) == (1, 1)
+    assert stats.top_topics[0].entry_id == "edu.yulu_plan"
+    assert stats.top_topics[0].count == 3
+    assert stats.top_topics[0].title == titles["edu.yulu_plan"]
+    assert [d.day for d in stats.daily][-1] == "2026-11-29"
+    assert len(stats.daily) == 7
+    assert sum(d.questions for d in stats.daily) == stats.period.questions
+    assert stats.open_unanswered == 6
+    data = json.loads(json.dumps(stats.to_dict(), ensure_ascii=False))
+    assert data["period"]["answered_pct"] == 30.0
+    text = stats.to_text()
+    assert len(text.splitlines()) <= 15
+    assert "60%" in text
+    assert titles["edu.yulu_plan"] in text
+
+
+async def test_stats_of_an_empty_log_are_zero(store: Store) -> None:
+    stats = await collect_stats(store, days=3, now=NOW)
+    assert stats.period.questions == 0
+    assert stats.period.share(0) == 0.0
+    assert stats.top_topics == ()
+    assert stats.to_text()
+
+
+async def test_unanswered_groups_paraphrases_with_a_stable_id(
+    store: Store, matcher: Matcher
+) -> None:
+    ids = await fill(store)
+    clusters = await unanswered_clusters(store, matcher)
+    assert [c.count for c in clusters] == [4, 2]
+    lamp, vaccine = clusters
+    assert lamp.id == ids["lamp1"]
+    assert set(lamp.question_ids) == {ids[k] for k in ("lamp1", "lamp2", "lamp3", "lamp_console")}
+    assert lamp.examples == tuple(LAMP)
+    assert (lamp.first_seen, lamp.last_seen) == (at(3), at(0))
+    assert vaccine.id == ids["vaccine"]
+    assert lamp.nearest_entry is not None
+    assert lamp.nearest_score > 0
+    text = format_clusters(clusters, titles={e.id: e.title for e in matcher.kb.entries})
+    assert f"#{lamp.id} ×4" in text
+    assert LAMP[1] in text
+
+
+async def test_resolve_answers_the_group_and_each_villager_once(
+    store: Store, matcher: Matcher
+) -> None:
+    ids = await fill(store)
+    recipients = await resolve(store, ids["lamp2"], "请找村委会报修。", matcher=matcher, now=NOW)
+    assert sorted(recipients, key=lambda r: r.reply_to) == [
+        Recipient(
+            ids["lamp1"],
+            "101",
+            messages.EDITOR_REPLY.format(question=LAMP[0], answer="请找村委会报修。"),
+        ),
+        Recipient(
+            ids["lamp2"],
+            "102",
+            messages.EDITOR_REPLY.format(question=LAMP[1], answer="请找村委会报修。"),
+        ),
+    ]
+    resolved = {q.id: q for q in await store.queued_questions(RESOLVED)}
+    assert set(resolved) == {ids[k] for k in ("lamp1", "lamp2", "lamp3", "lamp_console")}
+    assert resolved[ids["lamp3"]].delivery == SKIPPED, "villager 101 gets one message"
+    assert resolved[ids["lamp_console"]].delivery == SKIPPED
+    assert resolved[ids["lamp1"]].delivery == PENDING
+    assert {q.id for q in await store.queued_questions(OPEN)} == {ids["vaccine"], ids["vaccine2"]}
+    assert await pending_replies(store) == sorted(recipients, key=lambda r: r.question_id)
+    await mark_sent(store, [r.question_id for r in recipients])
+    assert await pending_replies(store) == []
+
+
+async def test_resolve_without_a_matcher_takes_the_same_text_only(store: Store) -> None:
+    ids = await fill(store)
+    recipients = await resolve(store, ids["lamp1"], "找村委会。")
+    assert [r.reply_to for r in recipients] == ["101"]
+    resolved = await store.queued_questions(RESOLVED)
+    assert {q.id for q in resolved} == {ids["lamp1"], ids["lamp_console"]}
+
+
+async def test_resolve_refuses_empty_answers_and_unknown_questions(store: Store) -> None:
+    ids = await fill(store)
+    with pytest.raises(ReviewError, match="empty"):
+        await resolve(store, ids["lamp1"], "  ")
+    with pytest.raises(ReviewError, match="not in the unanswered queue"):
+        await resolve(store, ids["dibao"], "answer")
+    with pytest.raises(ReviewError, match="not in the unanswered queue"):
+        await resolve(store, 9999, "answer")
+
+
+async def test_ignore_sets_the_group_aside(store: Store, matcher: Matcher) -> None:
+    ids = await fill(store)
+    assert await ignore(store, ids["vaccine2"], matcher=matcher)
+    assert {q.id for q in await store.queued_questions(IGNORED)} == {
+        ids["vaccine"],
+        ids["vaccine2"],
+    }
+    assert not await ignore(store, ids["dibao"], matcher=matcher)
+    assert [c.id for c in await unanswered_clusters(store, matcher, status=IGNORED)] == [
+        ids["vaccine"]
+    ]
+
+
+async def test_csv_round_trips_chinese_with_a_bom(store: Store, tmp_path: Path) -> None:
+    await fill(store)
+    await store.record_question(rec(f"身份证{ID_CARD}，电话{MOBILE}，补助咋领？"))
+    path = tmp_path / "log.csv"
+    assert await export_csv(store, path) == 13
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert ID_CARD.encode() not in raw
+    assert MOBILE.encode() not in raw
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert tuple(rows[0]) == COLUMNS
+    texts = [r["text"] for r in rows]
+    assert LAMP[1] in texts
+    assert "身份证1306**********1234，电话139****5678，补助咋领？" in texts
+    assert "reply_to" not in rows[0]
+    today = utc_iso(local_day_start(NOW.astimezone(LOCAL_TZ).date()))
+    assert await export_csv(store, path, since=today) == 8  # 7 of fill + the one above
+
+
+# ---- the command line -------------------------------------------------------------------
+
+
+@dataclass
+class FakeBotAPI:
+    """A Bot API stand-in on 127.0.0.1: getMe, sendMessage (recorded); chat 666 blocked us."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [p for m, p in self.calls if m == "sendMessage"]
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                method = self.path.rsplit("/", 1)[-1]
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                if "json" in self.headers.get("Content-Type", ""):
+                    params = json.loads(body or "{}")
+                else:
+                    params = dict(parse_qsl(body))
+                api.calls.append((method, params))
+                status, reply = api.answer(method, params)
+                data = json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "getMe":
+            bot = {"id": 123456789, "is_bot": True, "first_name": "policy", "username": "p_bot"}
+            return 200, {"ok": True, "result": bot}
+        if method == "sendMessage":
+            if str(params.get("chat_id")) == "666":
+                return 403, {"ok": False, "error_code": 403, "description": "Forbidden: blocked"}
+            chat = {"id": int(params["chat_id"]), "type": "private"}
+            message = {"message_id": len(self.calls), "date": 0, "chat": chat, "text": ""}
+            return 200, {"ok": True, "result": message | {"text": params["text"]}}
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+
+
+@pytest.fixture
+def bot_api() -> Iterator[FakeBotAPI]:
+    api = FakeBotAPI()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), api.handler())
+    api.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield api
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def run(argv: list[str], env: dict[str, str], stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, env=env, stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def logged(tmp_path: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """An environment whose POLICYBOT_DB holds `fill`'s questions, and their ids."""
+    path = tmp_path / "log.sqlite3"
+
+    async def setup() -> dict[str, int]:
+        async with await Store.open(path) as store:
+            ids = await fill(store)
+            ids["blocked"] = await store.record_question(rec(LAMP[1], user="666"))
+            return ids
+
+    return {"POLICYBOT_DB": str(path)}, asyncio.run(setup())
+
+
+def test_cli_stats_json_and_text(logged: tuple[dict[str, str], dict[str, int]]) -> None:
+    env, _ = logged
+    code, out, _ = run(["log", "stats", "--days", "7", "--json"], env)
+    assert code == 0
+    data = json.loads(out)
+    assert data["days"] == 7
+    assert data["period"]["questions"] >= 10
+    code, out, _ = run(["log", "stats"], env)
+    assert code == 0
+    assert "近7天" in out
+
+
+def test_cli_unanswered_json_lists_groups(logged: tuple[dict[str, str], dict[str, int]]) -> None:
+    env, ids = logged
+    code, out, _ = run(["log", "unanswered", "--json"], env)
+    assert code == 0
+    groups = json.loads(out)
+    assert groups[0]["id"] == ids["lamp1"]
+    assert groups[0]["count"] == 5
+    assert LAMP[0] in groups[0]["examples"]
+    code, out, _ = run(["log", "unanswered", "--status", "resolved", "--json"], env)
+    assert (code, json.loads(out)) == (0, [])
+
+
+def test_cli_resolve_without_a_token_leaves_replies_for_the_bot(
+    logged: tuple[dict[str, str], dict[str, int]],
+) -> None:
+    env, ids = logged
+    code, out, _ = run(["log", "resolve", str(ids["lamp1"]), "--answer", "找村委会。"], env)
+    assert code == 0
+    assert "3 villager(s) will get the answer from the running bot" in out
+
+    async def pending() -> list[Recipient]:
+        async with await Store.open(env["POLICYBOT_DB"]) as store:
+            return await pending_replies(store)
+
+    assert sorted(r.reply_to for r in asyncio.run(pending())) == ["101", "102", "666"]
+
+
+def test_cli_resolve_sends_through_the_bot_api(
+    logged: tuple[dict[str, str], dict[str, int]], bot_api: FakeBotAPI
+) -> None:
+    env, ids = logged
+    env = env | {"TELEGRAM_BOT_TOKEN": TOKEN, "POLICYBOT_TELEGRAM_BASE_URL": bot_api.base_url}
+    answer = "路灯归村委会管，请打村委会电话报修。"
+    code, out, err = run(["log", "resolve", str(ids["lamp2"]), "--answer", answer], env)
+    assert code == 0, err
+    assert "sent to 2 villager(s); 1 cannot be reached; 0 left" in out
+    sent = {str(m["chat_id"]): m["text"] for m in bot_api.messages()}
+    assert sent == {
+        "101": messages.EDITOR_REPLY.format(question=LAMP[0], answer=answer),
+        "102": messages.EDITOR_REPLY.format(question=LAMP[1], answer=answer),
+        "666": messages.EDITOR_REPLY.format(question=LAMP[1], answer=answer),
+    }
+    assert TOKEN not in out + err
+
+    async def states() -> dict[int, str | None]:
+        async with await Store.open(env["POLICYBOT_DB"]) as store:
+            return {q.id: q.delivery for q in await store.queued_questions(RESOLVED)}
+
+    deliveries = asyncio.run(states())
+    assert deliveries[ids["lamp1"]] == "sent"
+    assert deliveries[ids["blocked"]] == "failed"
+
+
+def test_cli_ignore_and_errors(logged: tuple[dict[str, str], dict[str, int]]) -> None:
+    env, ids = logged
+    code, out, _ = run(["log", "ignore", str(ids["vaccine"])], env)
+    assert (code, out.startswith("ignored 2 question(s)")) == (0, True)
+    code, _, err = run(["log", "ignore", str(ids["dibao"])], env)
+    assert code == 1
+    assert "not in the unanswered queue" in err
+    code, _, err = run(["log", "resolve", str(ids["lamp1"]), "--answer", " "], env)
+    assert (code, err.strip()) == (1, "policybot: the answer is empty")
+    code, _, err = run(["log", "stats"], {"POLICYBOT_DB": env["POLICYBOT_DB"] + ".missing"})
+    assert code == 1
+    assert "no question log" in err
+
+
+def test_cli_suggest_prints_valid_yaml(
+    logged: tuple[dict[str, str], dict[str, int]], matcher: Matcher
+) -> None:
+    env, ids = logged
+    code, out, _ = run(["log", "suggest"], env)
+    assert code == 0
+    snippets = yaml.safe_load(out)
+    assert len(snippets) == 2
+    for snippet in snippets:
+        assert snippet["questions"]
+        if "answer" in snippet:  # a new entry: every field an editor must fill in is there
+            assert {"title", "category", "keywords", "source", "updated"} <= set(snippet)
+        else:
+            assert matcher.kb.get(snippet["id"]) is not None
+    assert f"第 {ids['lamp1']} 组" in out
+
+
+def test_cli_export_since_a_day(
+    logged: tuple[dict[str, str], dict[str, int]], tmp_path: Path
+) -> None:
+    env, _ = logged
+    target = tmp_path / "out.csv"
+    code, out, _ = run(["log", "export", "--csv", str(target), "--since", "2026-11-29"], env)
+    assert code == 0
+    with target.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert out.strip() == f"wrote {len(rows)} question(s) to {target}"
+    assert rows
+    assert all(r["asked_at"] >= "2026-11-28T16:00:00+00:00" for r in rows)
+    with pytest.raises(SystemExit) as usage:
+        run(["log", "export", "--csv", str(target), "--since", "yesterday"], env)
+    assert usage.value.code == 2
+
+
+def test_chat_then_review_finds_no_raw_number_anywhere(tmp_path: Path) -> None:
+    """The acceptance check: PII through `policybot chat`, then the staff commands."""
+    env = {"POLICYBOT_DB": str(tmp_path / "log.sqlite3")}
+    questions = [
+        f"我身份证号{ID_CARD}，手机{MOBILE}，低保咋申请",
+        "雨露计划咋申请",
+        "美国大选谁赢了",
+    ]
+    code, _, _ = run(["chat", "--no-greeting"], env, "\n".join(questions) + "\n")
+    assert code == 0
+    code, out, _ = run(["log", "unanswered", "--json"], env)
+    assert code == 0
+    examples = [e for group in json.loads(out) for e in group["examples"]]
+    assert "美国大选谁赢了" in examples
+    code, out, _ = run(["log", "stats", "--json"], env)
+    assert json.loads(out)["today"]["questions"] == 3
+    target = tmp_path / "log.csv"
+    assert run(["log", "export", "--csv", str(target)], env)[0] == 0
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+    for path in tmp_path.iterdir():
+        data = path.read_bytes()
+        for raw in (ID_CARD, MOBILE, ID_CARD[4:-4]):
+            assert raw.encode() not in data, f"{raw} in {path.name}"
