@@ -40,3 +40,41 @@ EDITOR_REPLY = "您之前问过：「{question}」\n工作人员的回答：{ans
 CONSOLE_CHOICE_HINT = "（回复数字选择）"
 RELOAD_OK = "知识库已重新加载，共 {entries} 条。"
 RELOAD_FAILED = "知识库有错误，没有换上，仍在用原来的版本。请改好这些地方再 /reload：\n{problems}"
+
+# Staff and editors: /stats, /unanswered, /report, `policybot log …` (bot/stats.py, review.py,
+# report.py, suggest.py). No emoji in REPORT_*: the chart font has none.
+STATS_HEADER = "📊 问答统计（{now}）"
+STATS_TODAY = "今天"
+STATS_PERIOD = "近{days}天"
+STATS_LINE = "{label}：{questions} 问，答上 {answered}%，让选 {clarified}%，没答上 {unknown}%"
+STATS_FEEDBACK = "反馈：👍 {useful}　👎 {not_useful}"
+STATS_OPEN = "待补充的问题：{open} 个"
+STATS_TOPICS = "问得最多："
+STATS_TOPIC = "{rank}. {title}（{count}次）"
+UNANSWERED_HEADER = "没答上的问题：{groups} 组，共 {questions} 问（多的在前）"
+UNANSWERED_NONE = "没有待处理的问题。"
+UNANSWERED_GROUP = "#{id} ×{count}（{first}～{last}）{examples}"
+UNANSWERED_NEAREST = "　最接近：{title}（{score:.0f}分）"
+UNANSWERED_MORE = "……还有 {more} 组"
+SUGGEST_ADD = (
+    "# 第 {id} 组（{count} 问，{first}～{last}）最接近「{title}」（{entry_id}，{score:.0f}分）。\n"
+    "# 如果问的是同一件事，把下面的问法加进这一条的 questions："
+)
+SUGGEST_NEW = (
+    "# 第 {id} 组（{count} 问，{first}～{last}）知识库里还没有这个话题。\n"
+    "# 新条目草稿：改好 id 和 category，补全 answer、source，再放进 entries："
+)
+SUGGEST_TODO_ANSWER = "待补充：先说结论，再两三句；写清依据，本地的事写清问谁。"
+SUGGEST_TODO_SOURCE = "待补充：政策文件名称和日期"
+SUGGEST_NONE = "# 没有待处理的问题。"
+REPORT_TITLE = "扶贫政策问答 · 近{days}天（{first}～{last}）"
+REPORT_SUMMARY = "共 {questions} 问，答上 {answered}%，让选 {clarified}%，没答上 {unknown}%"
+REPORT_FEEDBACK = "村民反馈：有用 {useful}，没用 {not_useful}；待补充的问题 {open} 个"
+REPORT_DAILY = "每天的问题"
+REPORT_ANSWERED = "答上"
+REPORT_CLARIFIED = "让选"
+REPORT_UNKNOWN = "没答上"
+REPORT_SHARE = "答上的比例"
+REPORT_TOPICS = "问得最多的话题"
+REPORT_UNANSWERED = "没答上的问题（按需求归组）"
+REPORT_EMPTY = "暂无"
