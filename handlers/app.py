@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import ConfigError, Settings
 from bot.flood import FloodLimiter
@@ -93,9 +94,11 @@ def build_application(
     flood: FloodLimiter | None = None,
 ) -> PTBApplication:
     """Build the Application: handlers, rate limits, retries, store opened in post_init."""
-    # Opt in to PTB 23's timedelta durations: without it PTB itself emits a deprecation
-    # warning on every 429 it parses (RetryAfter reads its own deprecated attribute).
-    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    # PTB 22 warns from inside RetryAfter.__init__ on every 429 it parses (it reads its own
+    # deprecated int `retry_after`); we never read that attribute, so the warning is noise.
+    warnings.filterwarnings(
+        "ignore", message=r".*`retry_after` will be of type", category=PTBDeprecationWarning
+    )
     lifecycle = _Lifecycle(
         settings, matcher, pending_interval, flood if flood is not None else FloodLimiter()
     )
