@@ -16,6 +16,7 @@ from bot.config import ConfigError, Settings
 from bot.kbcheck import check_knowledge, load_eval_set, print_eval, run_eval
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.match import Matcher
+from bot.privacy import MaskingFilter
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,10 @@ def _configure_logging(level: str, stream: TextIO) -> None:
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # Questions may reach a log (DEBUG, a traceback): personal numbers are masked there too.
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())
 
 
 def _dispatch(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import traceback
 
 # Characters people put between digit groups: spaces (also no-break and ideographic) and
 # hyphens/dashes (ASCII, full-width, Unicode). At most two in a row still join one number.
@@ -39,3 +41,19 @@ def _mask_match(match: re.Match[str]) -> str:
     else:
         head, tail = 4, 4  # ID card / bank card: 1306**********1234
     return "".join(chars[:head]) + MASK * (len(chars) - head - tail) + "".join(chars[-tail:])
+
+
+class MaskingFilter(logging.Filter):
+    """Mask personal numbers in log records (message, arguments and traceback text).
+
+    Attach it to the handlers (not loggers) so that it sees every library's records too.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record masked; never drop it."""
+        record.msg = mask_pii(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            formatted = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text = mask_pii(formatted)
+        return True

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.privacy import MIN_PERSONAL_DIGITS, mask_pii
+from bot.privacy import MIN_PERSONAL_DIGITS, MaskingFilter, mask_pii
 
 SEPARATORS = " \u00a0\u3000-\uff0d\u2010\u2011\u2012\u2013\u2014"
 DIGIT_RUN = re.compile(rf"\d(?:[{re.escape(SEPARATORS)}]{{0,2}}\d)*")
@@ -123,3 +125,26 @@ def test_masking_is_linear_on_adversarial_input() -> None:
     text = "1 " * 50_000 + "X1" + "1X" * 50_000
     out = mask_pii(text)
     assert not any(len(run) >= MIN_PERSONAL_DIGITS for run in re.findall(r"\d+", out))
+
+
+def test_log_records_are_masked_with_their_arguments_and_tracebacks() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(MaskingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger("tests.privacy")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("question from %s: %r", "telegram:1", "身份证130602199001011234")
+        try:
+            int("bad phone 13812345678")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    out = stream.getvalue()
+    assert "身份证1306**********1234" in out
+    assert "'bad phone 138****5678'" in out
+    assert "130602199001011234" not in out
+    assert "13812345678" not in out
