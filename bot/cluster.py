@@ -25,9 +25,10 @@ from bot.match import Matcher
 from bot.normalize import normalize_text
 
 # Calibrated on tests/test_cluster.py: a paraphrase's best link to its need scores >= 40 for
-# all but one (宽带网速慢找谁 — 村里网太慢了: 24); different needs mostly score <= 26, but two
-# needs about one thing come close or merge (手机 signal / 手机 screen: 38; dog bite: who pays /
-# which shots: 48). Over-splitting shows two rows for one need; over-merging hides a need.
+# all but one (宽带网速慢找谁 — 村里网太慢了: 24); different needs mostly score <= 30, but two
+# needs about one thing come close or merge (手机 signal / 手机 screen: ~35; dog bite: who pays /
+# which shots: ~50). The weights are the matcher's IDF, so these move a little as the knowledge
+# base grows. Over-splitting shows two rows for one need; over-merging hides a need.
 CLUSTER_THRESHOLD = 40.0
 # A word found inside another word (网速 in 网速慢) is weaker evidence than the same word, and
 # a single character inside a word (网 in 网速, but also 新 in 新冠 and in 新闻) weaker still.
