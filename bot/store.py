@@ -200,7 +200,7 @@ class Store:
                 rec.channel,
                 rec.user_key,
                 reply_to,
-                mask_pii(rec.text),
+                mask_pii(storable(rec.text)),
                 rec.outcome,
                 rec.entry_id,
                 rec.score,
@@ -421,6 +421,11 @@ def _counts(by_outcome: dict[str, int]) -> OutcomeCounts:
         unknown=by_outcome.get("unknown", 0),
         empty=by_outcome.get("empty", 0),
     )
+
+
+def storable(text: str) -> str:
+    """Escape lone surrogates (SQLite stores UTF-8, which cannot hold them) as \\udXXX."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 async def migrate(db: aiosqlite.Connection, *, target: int = SCHEMA_VERSION) -> int:
