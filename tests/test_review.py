@@ -7,13 +7,8 @@ import csv
 import datetime as dt
 import io
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 import yaml
@@ -35,9 +30,9 @@ from bot.review import (
 )
 from bot.stats import LOCAL_TZ, local_day_start, utc_iso
 from bot.store import IGNORED, OPEN, PENDING, RESOLVED, SKIPPED, QuestionRecord, Store
+from tests.fakes.botapi import TOKEN, FakeBotAPI
 
 NOW = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC)  # 12:00 in China
-TOKEN = "123456789:AAreviewTESTtokenREVIEWtestTOKEN12345"
 ID_CARD = "130602199001011234"
 MOBILE = "13912345678"
 LAMP = ["村里路灯坏了找谁修", "路灯不亮了归谁管", "村口路灯坏了咋办"]
@@ -239,72 +234,13 @@ async def test_csv_round_trips_chinese_with_a_bom(store: Store, tmp_path: Path) 
     assert await export_csv(store, path, since=today) == 8  # 7 of fill + the one above
 
 
-# ---- the command line -------------------------------------------------------------------
-
-
-@dataclass
-class FakeBotAPI:
-    """A Bot API stand-in on 127.0.0.1: getMe, sendMessage (recorded); chat 666 blocked us."""
-
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    port: int = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
-
-    def messages(self) -> list[dict[str, Any]]:
-        return [p for m, p in self.calls if m == "sendMessage"]
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                method = self.path.rsplit("/", 1)[-1]
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                if "json" in self.headers.get("Content-Type", ""):
-                    params = json.loads(body or "{}")
-                else:
-                    params = dict(parse_qsl(body))
-                api.calls.append((method, params))
-                status, reply = api.answer(method, params)
-                data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        return Handler
-
-    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if method == "getMe":
-            bot = {"id": 123456789, "is_bot": True, "first_name": "policy", "username": "p_bot"}
-            return 200, {"ok": True, "result": bot}
-        if method == "sendMessage":
-            if str(params.get("chat_id")) == "666":
-                return 403, {"ok": False, "error_code": 403, "description": "Forbidden: blocked"}
-            chat = {"id": int(params["chat_id"]), "type": "private"}
-            message = {"message_id": len(self.calls), "date": 0, "chat": chat, "text": ""}
-            return 200, {"ok": True, "result": message | {"text": params["text"]}}
-        return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+# ---- the command line (a Bot API stand-in on 127.0.0.1 for the replies) ----------------
 
 
 @pytest.fixture
 def bot_api() -> Iterator[FakeBotAPI]:
-    api = FakeBotAPI()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), api.handler())
-    api.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield api
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with FakeBotAPI() as api:
+        yield api
 
 
 def run(argv: list[str], env: dict[str, str], stdin: str = "") -> tuple[int, str, str]:
@@ -371,16 +307,17 @@ def test_cli_resolve_sends_through_the_bot_api(
 ) -> None:
     env, ids = logged
     env = env | {"TELEGRAM_BOT_TOKEN": TOKEN, "POLICYBOT_TELEGRAM_BASE_URL": bot_api.base_url}
+    bot_api.fail("sendMessage", status=403, chat_id=666)  # this villager blocked the bot
     answer = "路灯归村委会管，请打村委会电话报修。"
     code, out, err = run(["log", "resolve", str(ids["lamp2"]), "--answer", answer], env)
     assert code == 0, err
     assert "sent to 2 villager(s); 1 cannot be reached; 0 left" in out
-    sent = {str(m["chat_id"]): m["text"] for m in bot_api.messages()}
+    sent = {m.chat_id: m.text for m in bot_api.messages()}
     assert sent == {
-        "101": messages.EDITOR_REPLY.format(question=LAMP[0], answer=answer),
-        "102": messages.EDITOR_REPLY.format(question=LAMP[1], answer=answer),
-        "666": messages.EDITOR_REPLY.format(question=LAMP[1], answer=answer),
+        101: messages.EDITOR_REPLY.format(question=LAMP[0], answer=answer),
+        102: messages.EDITOR_REPLY.format(question=LAMP[1], answer=answer),
     }
+    assert [c.chat_id for c in bot_api.calls("sendMessage", ok=False)] == [666]
     assert TOKEN not in out + err
 
     async def states() -> dict[int, str | None]:
