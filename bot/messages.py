@@ -78,3 +78,10 @@ REPORT_SHARE = "答上的比例"
 REPORT_TOPICS = "问得最多的话题"
 REPORT_UNANSWERED = "没答上的问题（按需求归组）"
 REPORT_EMPTY = "暂无"
+REPLY_USAGE = "用法：/reply 问题编号 回答内容（编号见 /unanswered 里的 #号）"
+REPLY_TOO_LONG = "回答太长了，请压到 {limit} 字以内。"
+REPLY_NOT_FOUND = "没有找到待处理的问题 #{id}，请用 /unanswered 看看编号。"
+REPLY_DONE = (
+    "问题 #{id} 已解决（同组 {questions} 问）：已发给 {sent} 位群众，"
+    "{failed} 位收不到，{pending} 位稍后再发。"
+)

@@ -181,7 +181,7 @@ class _Lifecycle:
 
     async def post_init(self, app: PTBApplication) -> None:
         self._store = await Store.open(self._settings.db_path)
-        app.bot_data[RUNTIME_KEY] = Runtime(
+        rt = app.bot_data[RUNTIME_KEY] = Runtime(
             service=DialogueService(self._matcher, self._store),
             flood=self._flood,
             admins=self._settings.admins,
@@ -192,6 +192,10 @@ class _Lifecycle:
             await app.bot.set_my_commands([BotCommand(c, d) for c, d in _VILLAGER_COMMANDS])
         except TelegramError as exc:
             logger.warning("could not set the command menu: %s", exc)
+        self._sweeper = asyncio.create_task(
+            staff.deliver_pending_forever(app.bot, rt, self._pending_interval),
+            name="policybot-pending-answers",
+        )
 
     async def post_shutdown(self, app: PTBApplication) -> None:
         if self._sweeper is not None:

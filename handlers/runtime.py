@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from telegram import Update
@@ -23,6 +24,9 @@ class Runtime:
     flood: FloodLimiter
     admins: frozenset[int]
     kb_path: Path
+    # One delivery of editors' answers at a time: /reply and the periodic sweep would
+    # otherwise both send an answer that is still pending.
+    delivery_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -10,15 +12,26 @@ from pathlib import Path
 import pytest
 
 from bot import messages
+from bot.cli import main
 from bot.config import DEFAULT_KB
 from bot.match import Matcher
 from tests.fakes.botapi import command_update
-from tests.fakes.telegram_app import running_bot
+from tests.fakes.telegram_app import db_rows, running_bot
 
 ADMIN = 9001
 VILLAGER = 4001
 GROUP = {"id": -100777, "type": "supergroup", "title": "东沟村群"}
 PROBLEM_LINE = re.compile(r"^\S+\.yaml:\d+: .+$")
+UNKNOWN = "村口那棵老槐树归谁管"
+GROUP_LINE = re.compile(r"^#(\d+) ×(\d+)")
+
+
+async def policybot(*argv: str, db: Path) -> tuple[int, str]:
+    """Run the `policybot` CLI (its own event loop) beside the running bot."""
+    out = io.StringIO()
+    env = {"POLICYBOT_DB": str(db)}
+    code = await asyncio.to_thread(main, list(argv), env=env, stdout=out, stderr=io.StringIO())
+    return code, out.getvalue()
 
 
 @pytest.fixture
@@ -30,7 +43,7 @@ def kb_copy(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("command", ["/reload"])
+@pytest.mark.parametrize("command", ["/stats", "/unanswered", "/reply 1 答案", "/reload"])
 async def test_staff_commands_politely_refuse_villagers_and_reveal_nothing(
     tmp_path: Path, matcher: Matcher, command: str
 ) -> None:
@@ -82,3 +95,102 @@ async def test_reload_of_a_broken_file_keeps_the_old_one_and_lists_file_line_pro
     assert all(line.startswith(str(kb_copy)) for line in lines)
     assert PROBLEM_LINE.match(syntax.text.splitlines()[-1])
     assert "3000元" in still.text
+
+
+async def test_stats_gives_staff_today_and_seven_days(tmp_path: Path, matcher: Matcher) -> None:
+    async with running_bot(tmp_path, matcher, admins=[ADMIN]) as bot:
+        [first] = await bot.say(4001, "低保咋申请")
+        await bot.say(4002, "低保咋申请")
+        await bot.say(4003, "娃上中专有啥补助")
+        await bot.say(4004, UNKNOWN)
+        qid = int(first.buttons()[0][1].split(":")[1])
+        await bot.tap(4001, f"f:{qid}:1")
+        [stats] = await bot.command(ADMIN, "/stats")
+    lines = stats.text.splitlines()
+    figures = {"questions": 4, "answered": 50, "clarified": 25, "unknown": 25}
+    assert messages.STATS_LINE.format(label=messages.STATS_TODAY, **figures) in lines
+    period = messages.STATS_PERIOD.format(days=7)
+    assert messages.STATS_LINE.format(label=period, **figures) in lines
+    assert messages.STATS_FEEDBACK.format(useful=1, not_useful=0) in lines
+    assert messages.STATS_TOPIC.format(rank=1, title="低保", count=2) in lines
+
+
+async def test_unanswered_lists_groups_with_counts_and_ids(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    async with running_bot(tmp_path, matcher, admins=[ADMIN]) as bot:
+        [empty] = await bot.command(ADMIN, "/unanswered")
+        for villager in (4001, 4002, 4003):
+            await bot.say(villager, UNKNOWN)
+        await bot.say(4004, "低保咋申请")  # answered: not listed
+        [listing] = await bot.command(ADMIN, "/unanswered")
+        asked = await db_rows(
+            bot.settings.db_path, "SELECT id FROM questions WHERE outcome = 'unknown'"
+        )
+    assert empty.text == messages.UNANSWERED_NONE
+    groups = [GROUP_LINE.match(line) for line in listing.text.splitlines()]
+    found = [(int(m[1]), int(m[2])) for m in groups if m]
+    assert found == [(min(row[0] for row in asked), 3)]  # type: ignore[type-var]
+    assert UNKNOWN in listing.text
+
+
+async def test_reply_sends_the_answer_to_every_asker_once_and_resolves(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    answer = "老槐树归村委会管，有事找村委会。"
+    async with running_bot(tmp_path, matcher, admins=[ADMIN]) as bot:
+        for villager in (4001, 4002, 4001, 4003):
+            await bot.say(villager, UNKNOWN)
+        bot.fake.fail("sendMessage", status=403, chat_id=4003)  # 4003 blocked the bot since
+        [listing] = await bot.command(ADMIN, "/unanswered")
+        group = int(next(m for m in map(GROUP_LINE.match, listing.text.splitlines()) if m)[1])
+        [usage] = await bot.command(ADMIN, "/reply")
+        [missing] = await bot.command(ADMIN, "/reply 999999 不存在")
+        [done] = await bot.command(ADMIN, f"/reply {group} {answer}")
+        await bot.idle()
+        statuses = await db_rows(bot.settings.db_path, "SELECT status FROM unanswered")
+        code, still_open = await policybot("log", "unanswered", "--json", db=bot.settings.db_path)
+    editor_reply = messages.EDITOR_REPLY.format(question=UNKNOWN, answer=answer)
+    for villager in (4001, 4002):
+        got = [c.text for c in bot.fake.messages(villager)]
+        assert got.count(editor_reply) == 1  # 4001 asked twice, gets it once
+    assert editor_reply not in [c.text for c in bot.fake.messages(4003)]
+    assert usage.text == messages.REPLY_USAGE
+    assert missing.text == messages.REPLY_NOT_FOUND.format(id=999999)
+    assert done.text == messages.REPLY_DONE.format(
+        id=group, questions=4, sent=2, failed=1, pending=0
+    )
+    assert statuses
+    assert all(s == ("resolved",) for s in statuses)
+    assert code == 0
+    assert json.loads(still_open) == []
+
+
+async def test_unanswered_question_shows_in_the_log_cli_and_cli_answers_are_delivered(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    answer = "找村委会。"
+    async with running_bot(tmp_path, matcher, admins=[ADMIN], pending_interval=0.2) as bot:
+        await bot.say(4001, UNKNOWN)
+        code, listed = await policybot("log", "unanswered", "--json", db=bot.settings.db_path)
+        [group] = json.loads(listed)
+        resolved, _ = await policybot(
+            "log", "resolve", str(group["id"]), "--answer", answer, db=bot.settings.db_path
+        )
+        editor_reply = messages.EDITOR_REPLY.format(question=UNKNOWN, answer=answer)
+        await bot.wait_for(lambda: editor_reply in [c.text for c in bot.fake.messages(4001)])
+        await asyncio.sleep(0.5)  # a few more sweeps: it must not be sent again
+        sent = [c.text for c in bot.fake.messages(4001)].count(editor_reply)
+    assert code == 0
+    assert resolved == 0
+    assert group["count"] == 1
+    assert UNKNOWN in group["examples"]
+    assert sent == 1
+
+
+async def test_without_any_admins_configured_everyone_is_refused(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    async with running_bot(tmp_path, matcher) as bot:  # POLICYBOT_ADMINS is empty
+        replies = [(await bot.command(ADMIN, c))[0] for c in ("/stats", "/unanswered")]
+    assert [r.text for r in replies] == [messages.ADMIN_ONLY] * 2
