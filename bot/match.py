@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import Entry, KnowledgeBase
 from bot.normalize import normalize_text
 from bot.phonetic import PhoneticCorrector
 from bot.segment import Segmenter
@@ -134,6 +134,8 @@ class _Doc:
     examples: list[frozenset[str]] = field(default_factory=list)
     example_texts: list[str] = field(default_factory=list)
     example_weights: list[float] = field(default_factory=list)
+    compacts: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
 
 
 class Matcher:
@@ -160,30 +162,15 @@ class Matcher:
             synonyms=lexicon.synonyms if opts.synonyms else {},
             fillers=lexicon.fillers if opts.synonyms else (),
         )
-        seg = self.segmenter
-        raw_tokens = {
-            w
-            for e in kb.entries
-            for q in (*e.questions, e.title)
-            for w in seg.cut(self._normalize(q))
-        }
         self.corrector: PhoneticCorrector | None = None
-        if opts.phonetic:
-            self.corrector = PhoneticCorrector(
-                [*keywords, *(w for w in raw_tokens if len(w) >= 3), *lexicon.synonyms.values()],
-                vocabulary=[*raw_tokens, *lexicon.fillers, *lexicon.synonyms],
-                is_common_word=seg.is_common_word,
-            )
-        self._docs = [
-            self._index_entry(e.title, e.id, e.questions, e.keywords) for e in kb.entries
-        ]
+        # The knowledge base is edited text: typo correction is for villagers' questions only.
+        self._docs = [self._index_entry(e) for e in kb.entries]
         self._keyword_entries: dict[str, set[int]] = defaultdict(set)
-        for i, entry in enumerate(kb.entries):
-            for k in entry.keywords:
-                key = self.segmenter.content_text(self._normalize(k))
+        for i, doc in enumerate(self._docs):
+            for key in doc.keywords:
                 if 2 <= len(key) <= MAX_KEYWORD:
                     self._keyword_entries[key].add(i)
-        self._keyword_spread = self._spread(kb)
+        self._keyword_spread = self._spread()
         self._smalltalk = frozenset(i for i, e in enumerate(kb.entries) if e.is_smalltalk)
         self._postings: dict[str, list[int]] = defaultdict(list)
         for i, doc in enumerate(self._docs):
@@ -194,18 +181,21 @@ class Matcher:
         self._unknown_idf = math.log((n + 1) / 0.5) * self.weights.unknown_token
         for doc in self._docs:
             doc.example_weights = [sum(self.weight(t) for t in x) for x in doc.examples]
+        if opts.phonetic:
+            words = set(self._postings)
+            self.corrector = PhoneticCorrector(
+                [*keywords, *(w for w in words if len(w) >= 3), *lexicon.synonyms.values()],
+                vocabulary=[*words, *lexicon.fillers, *lexicon.synonyms],
+                is_common_word=self.segmenter.is_common_word,
+            )
 
-    def _spread(self, kb: KnowledgeBase) -> dict[str, int]:
+    def _spread(self) -> dict[str, int]:
         """Count, for each keyword, the entries whose examples or keywords contain it.
 
         A keyword villagers also use as context in other topics' questions (建档立卡户 in
         「俺家是建档立卡户 娃上高中…」) says little about which topic is asked.
         """
-        content = self.segmenter.content_text
-        texts = [
-            "\n".join(content(self._normalize(t)) for t in (*e.questions, *e.keywords))
-            for e in kb.entries
-        ]
+        texts = ["\n".join((*doc.compacts, *doc.keywords)) for doc in self._docs]
         return {k: max(1, sum(k in t for t in texts)) for k in self._keyword_entries}
 
     def _normalize(self, text: str) -> str:
@@ -213,18 +203,18 @@ class Matcher:
             return normalize_text(text)
         return " ".join(text.split())
 
-    def _index_entry(
-        self, title: str, entry_id: str, questions: Sequence[str], keywords: Iterable[str]
-    ) -> _Doc:
-        examples = [self.analyze(q) for q in (*questions, title)]
-        bag = {t for ex in examples for t in ex.tokens}
-        for k in keywords:
-            bag.update(self.analyze(k).tokens)
-        doc = _Doc(entry_id, frozenset(bag))
-        for ex in examples:
-            doc.examples.append(frozenset(ex.tokens))
-            doc.example_texts.append(ex.joined)
-        return doc
+    def _index_entry(self, entry: Entry) -> _Doc:
+        examples = [self.analyze(q) for q in (*entry.questions, entry.title)]
+        keywords = [self.analyze(k) for k in entry.keywords]
+        bag = {t for q in (*examples, *keywords) for t in q.tokens}
+        return _Doc(
+            entry.id,
+            frozenset(bag),
+            examples=[frozenset(ex.tokens) for ex in examples],
+            example_texts=[ex.joined for ex in examples],
+            compacts=[ex.compact for ex in examples],
+            keywords=[k.compact for k in keywords],
+        )
 
     def analyze(self, text: str) -> Query:
         """Normalize, correct and segment `text` into the form the scorer compares."""
@@ -233,8 +223,8 @@ class Matcher:
         return self._query(fixed)
 
     def _query(self, text: str) -> Query:
-        seg = self.segmenter
-        return Query(text, tuple(seg.tokens(text)), seg.content_text(text))
+        tokens, compact = self.segmenter.split(text)
+        return Query(text, tuple(tokens), compact)
 
     def weight(self, token: str) -> float:
         """IDF weight of a token; tokens no entry knows weigh most (they point out of scope)."""

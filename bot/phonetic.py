@@ -22,6 +22,23 @@ def syllables(text: str) -> tuple[str, ...]:
     return tuple(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
 
 
+def syllables_of_words(words: list[str]) -> dict[str, tuple[str, ...]]:
+    """Pinyin of many all-Chinese words in one pypinyin call (each call has a fixed cost)."""
+    out: dict[str, tuple[str, ...]] = {}
+    current: list[str] = []
+    pending = iter(words)
+    for item in lazy_pinyin("\n".join(words), style=Style.NORMAL, errors="default"):
+        if item.strip():
+            current.append(item)
+            continue
+        out[next(pending)] = tuple(current)
+        current = []
+    last = next(pending, None)
+    if last is not None:
+        out[last] = tuple(current)
+    return out
+
+
 class PhoneticCorrector:
     """Rewrite homophone typos of known terms and pinyin-typed words into Chinese characters."""
 
@@ -36,12 +53,11 @@ class PhoneticCorrector:
         self._is_common_word = is_common_word
         self._exact: dict[tuple[str, ...], str] = {}
         self._wild: dict[tuple[str, ...], str | None] = {}
-        self._terms = set()
-        for term in sorted(set(terms), key=lambda t: (-len(t), t)):
-            if not 2 <= len(term) <= MAX_TERM or not _HANZI_RUN.fullmatch(term):
-                continue
-            self._terms.add(term)
-            key = syllables(term)
+        self._terms = {t for t in terms if 2 <= len(t) <= MAX_TERM and _HANZI_RUN.fullmatch(t)}
+        spellable = {w for w in vocabulary if 2 <= len(w) <= MAX_TERM and _HANZI_RUN.fullmatch(w)}
+        pinyin = syllables_of_words(sorted(self._terms | spellable))
+        for term in sorted(self._terms, key=lambda t: (-len(t), t)):
+            key = pinyin[term]
             self._exact.setdefault(key, term)
             if (
                 len(term) >= MIN_WILDCARD
@@ -51,9 +67,8 @@ class PhoneticCorrector:
                     # two terms sharing a wildcard key are ambiguous: correct to neither
                     self._wild[wild] = None if wild in self._wild else term
         self._spelled: dict[str, str] = {}
-        for word in sorted({*self._terms, *vocabulary}, key=len):
-            if 2 <= len(word) <= MAX_TERM and _HANZI_RUN.fullmatch(word):
-                self._spelled.setdefault("".join(syllables(word)), word)
+        for word in sorted(self._terms | spellable, key=lambda w: (len(w), w)):
+            self._spelled.setdefault("".join(pinyin[word]), word)
         self._longest_spelling = max((len(s) for s in self._spelled), default=0)
 
     def correct(self, text: str) -> str:

@@ -47,18 +47,35 @@ class Segmenter:
     def tokens(self, text: str) -> list[str]:
         """Return the content tokens: words and their dictionary sub-words, synonyms mapped,
         fillers dropped."""
-        out: list[str] = []
-        for word in self._tokenizer.cut_for_search(text, HMM=False):
-            if word.isspace():
-                continue
-            word = self._synonyms.get(word, word)
-            if word not in self._fillers:
-                out.append(word)
-        return out
+        return self.split(text)[0]
 
     def content_text(self, text: str) -> str:
         """Return `text` without spaces and filler words (俺, 咋, 的…), words kept whole."""
-        return "".join(w for w in self.cut(text) if w not in self._fillers)
+        return self.split(text)[1]
+
+    def split(self, text: str) -> tuple[list[str], str]:
+        """Cut `text` once into its content tokens and its filler-free compact text.
+
+        Tokens are the words plus the dictionary words inside long ones (as jieba's search
+        mode), so that 两不愁三保障 also matches a question that only says 三保障.
+        """
+        freq = self._tokenizer.FREQ
+        tokens: list[str] = []
+        compact: list[str] = []
+        for word in self.cut(text):
+            if word in self._fillers:
+                continue
+            compact.append(word)
+            if len(word) > 2:
+                for size in (2, 3):
+                    for i in range(len(word) - size + 1):
+                        part = word[i : i + size]
+                        if size < len(word) and freq.get(part):
+                            tokens.append(self._synonyms.get(part, part))
+            mapped = self._synonyms.get(word, word)
+            if mapped not in self._fillers:
+                tokens.append(mapped)
+        return tokens, "".join(compact)
 
     def is_common_word(self, text: str) -> bool:
         """Whether `text` is a word of jieba's general dictionary (not one we added)."""
