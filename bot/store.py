@@ -139,10 +139,20 @@ async def _v2(db: aiosqlite.Connection) -> None:
     await db.commit()
 
 
+async def _v3(db: aiosqlite.Connection) -> None:
+    """Claims on pending deliveries, so that `policybot log resolve` and the running bot never
+    both send one answer."""
+    async with db.execute("PRAGMA table_info(unanswered)") as cursor:
+        columns = {str(row[1]) for row in await cursor.fetchall()}
+    if "claimed_at" not in columns:
+        await db.execute("ALTER TABLE unanswered ADD COLUMN claimed_at TEXT")
+    await db.commit()
+
+
 # Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
 # Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
 # released one: append a new one.
-MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -285,7 +295,8 @@ class Store:
             "INSERT INTO unanswered (question_id, status, answer, resolved_at, delivery)"
             " VALUES (?, 'resolved', ?, ?, ?) ON CONFLICT (question_id) DO UPDATE SET"
             " status = 'resolved', answer = excluded.answer,"
-            " resolved_at = excluded.resolved_at, delivery = excluded.delivery, sent_at = NULL",
+            " resolved_at = excluded.resolved_at, delivery = excluded.delivery, sent_at = NULL,"
+            " claimed_at = NULL",
             [(qid, answer, at, delivery) for qid, delivery in deliveries],
         )
         await self._forget_chats_not_pending()
@@ -310,6 +321,31 @@ class Store:
             [(state, at, qid) for qid in question_ids],
         )
         await self._forget_chats_not_pending()
+        await self._db.commit()
+
+    async def claim_deliveries(
+        self, question_ids: Iterable[int], at: str, *, stale_before: str
+    ) -> list[int]:
+        """Claim pending deliveries for one sender; return the ids claimed (not claimed by
+        another sender since `stale_before`)."""
+        claimed = []
+        for qid in question_ids:  # one transaction: the write lock keeps other processes out
+            cursor = await self._db.execute(
+                "UPDATE unanswered SET claimed_at = ? WHERE question_id = ?"
+                " AND delivery = 'pending' AND (claimed_at IS NULL OR claimed_at < ?)",
+                (at, qid, stale_before),
+            )
+            if cursor.rowcount:
+                claimed.append(qid)
+        await self._db.commit()
+        return claimed
+
+    async def release_deliveries(self, question_ids: Iterable[int]) -> None:
+        """Give back claims on deliveries that were not made (they stay pending)."""
+        await self._db.executemany(
+            "UPDATE unanswered SET claimed_at = NULL WHERE question_id = ?",
+            [(qid,) for qid in question_ids],
+        )
         await self._db.commit()
 
     async def _forget_chats_not_pending(self) -> None:

@@ -25,6 +25,8 @@ MAX_EXAMPLES = 3
 # Telegram's limit is 4096; the villager's question is quoted, the editor's answer in full.
 MAX_ANSWER = 3500
 MAX_QUOTE = 200
+# A sender holds its claim on an answer this long at most (then it is taken to have crashed).
+CLAIM_TIMEOUT = dt.timedelta(minutes=10)
 
 
 class ReviewError(Exception):
@@ -286,12 +288,29 @@ async def mark_failed(store: Store, question_ids: Sequence[int]) -> None:
 
 
 async def deliver(store: Store, recipients: Sequence[Recipient], sender: Sender) -> Delivery:
-    """Send `recipients` through `sender` and record the outcome; the rest stay pending."""
-    if not recipients:
+    """Send `recipients` through `sender` and record the outcome; the rest stay pending.
+
+    Each answer is claimed first, so that a villager never gets it twice when the command line
+    and the running bot deliver at the same time; a claim older than CLAIM_TIMEOUT (a sender
+    that crashed) no longer counts.
+    """
+    now = _now()
+    claimed = await store.claim_deliveries(
+        [r.question_id for r in recipients],
+        utc_iso(now),
+        stale_before=utc_iso(now - CLAIM_TIMEOUT),
+    )
+    todo = [r for r in recipients if r.question_id in set(claimed)]
+    if not todo:
         return Delivery()
-    result = await sender(recipients)
+    try:
+        result = await sender(todo)
+    except BaseException:
+        await store.release_deliveries(claimed)
+        raise
     await mark_sent(store, result.sent)
     await mark_failed(store, result.failed)
+    await store.release_deliveries(set(claimed) - set(result.sent) - set(result.failed))
     return result
 
 

@@ -7,7 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,11 @@ from bot.cli import main
 from bot.export import COLUMNS, export_csv
 from bot.match import Matcher
 from bot.review import (
+    Delivery,
     Recipient,
     ReviewError,
     collect_stats,
+    deliver,
     format_clusters,
     ignore,
     mark_sent,
@@ -180,6 +182,48 @@ async def test_resolve_answers_the_group_and_each_villager_once(
     assert {q.id for q in await store.queued_questions(OPEN)} == {ids["vaccine"], ids["vaccine2"]}
     assert await pending_replies(store) == sorted(recipients, key=lambda r: r.question_id)
     await mark_sent(store, [r.question_id for r in recipients])
+    assert await pending_replies(store) == []
+
+
+class RecordingSender:
+    """A sender that takes its time, like the Bot API, and records what it sent."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.sent: list[int] = []
+        self.fail = fail
+
+    async def __call__(self, recipients: Sequence[Recipient]) -> Delivery:
+        if self.fail:
+            raise ConnectionError("Telegram is unreachable")
+        for r in recipients:
+            await asyncio.sleep(0.01)
+            self.sent.append(r.question_id)
+        return Delivery(sent=tuple(r.question_id for r in recipients))
+
+
+async def test_two_senders_at_once_send_each_answer_once(
+    store: Store, matcher: Matcher, tmp_path: Path
+) -> None:
+    ids = await fill(store)
+    recipients = await resolve(store, ids["lamp1"], "找村委会。", matcher=matcher)
+    cli, bot = RecordingSender(), RecordingSender()
+    async with await Store.open(tmp_path / "log.sqlite3") as running_bot:
+        await asyncio.gather(
+            deliver(store, recipients, cli),
+            deliver(running_bot, await pending_replies(running_bot), bot),
+        )
+    assert sorted(cli.sent + bot.sent) == sorted(r.question_id for r in recipients)
+    assert await pending_replies(store) == []
+
+
+async def test_a_failed_sender_leaves_the_answers_pending(store: Store, matcher: Matcher) -> None:
+    ids = await fill(store)
+    recipients = await resolve(store, ids["lamp1"], "找村委会。", matcher=matcher)
+    with pytest.raises(ConnectionError):
+        await deliver(store, recipients, RecordingSender(fail=True))
+    assert await pending_replies(store) == recipients
+    later = RecordingSender()
+    assert len((await deliver(store, await pending_replies(store), later)).sent) == 2
     assert await pending_replies(store) == []
 
 

@@ -125,7 +125,14 @@ async def _raw_db_at(path: Path, version: int) -> None:
                 "INSERT INTO feedback (question_id, user_key, useful, at) VALUES (2, 'telegram:b',"
                 " 1, '2026-11-01T02:01:00+00:00')"
             )
-            await db.commit()
+        if version >= 2:  # what record_question did from v2 on: mask, queue, drop chat ids
+            await db.execute("UPDATE questions SET text = ? WHERE id = 4", ("电话138****5678",))
+            await db.execute("UPDATE questions SET reply_to = '' WHERE outcome = 'answer'")
+            await db.execute(
+                "INSERT INTO unanswered (question_id) SELECT id FROM questions"
+                " WHERE outcome = 'unknown'"
+            )
+        await db.commit()
 
 
 async def test_new_database_is_at_latest_version_in_wal_mode(tmp_path: Path) -> None:
@@ -283,6 +290,21 @@ async def test_resolve_ignore_and_delivery_states(tmp_path: Path) -> None:
         assert (qa.delivery, qa.sent_at, qa.reply_to) == (SENT, "2026-11-21T01:00:00+00:00", "")
         await store.mark_delivered([a], FAILED, "later")
         assert (await get(store, a)).delivery == SENT, "only pending deliveries change"
+
+
+async def test_a_delivery_is_claimed_by_one_sender_until_the_claim_is_stale(
+    tmp_path: Path,
+) -> None:
+    async with await Store.open(tmp_path / "log.sqlite3") as store:
+        a, b = [await store.record_question(record(f"问{i}")) for i in range(2)]
+        await store.resolve_questions([(a, PENDING), (b, SKIPPED)], "答", "t0")
+        assert await store.claim_deliveries([a, b], "10:00", stale_before="09:50") == [a]
+        assert await store.claim_deliveries([a], "10:05", stale_before="09:55") == []
+        assert await store.claim_deliveries([a], "10:11", stale_before="10:01") == [a]
+        await store.release_deliveries([a])
+        assert await store.claim_deliveries([a], "10:12", stale_before="10:02") == [a]
+        await store.mark_delivered([a], SENT, "10:13")
+        assert await store.claim_deliveries([a], "10:30", stale_before="10:20") == []
 
 
 async def test_counts_by_window_day_and_entry(tmp_path: Path) -> None:
