@@ -60,21 +60,21 @@ class Match:
 class Thresholds:
     """Score bounds of the three outcomes; see tools/calibrate.py for their origin."""
 
-    answer: float = 36.0
-    clarify: float = 17.0
-    margin: float = 6.0
+    answer: float = 46.0
+    clarify: float = 24.0
+    margin: float = 2.0
 
 
 @dataclass(frozen=True)
 class Weights:
     """How the scoring signals combine into one 0-100 score (tools/calibrate.py fits them)."""
 
-    coverage: float = 0.338
-    example: float = 0.147
-    keyword: float = 0.046
-    fuzzy: float = 0.018
-    anchored: float = 0.451
-    min_evidence: float = 3.0
+    coverage: float = 0.472
+    example: float = 0.011
+    keyword: float = 0.068
+    fuzzy: float = 0.144
+    anchored: float = 0.305
+    min_evidence: float = 4.5
     unknown_token: float = 0.8
     single_char: float = 0.4
 
@@ -245,7 +245,9 @@ class Matcher:
         for tail in (clauses[-2:], clauses[-1:]):
             if len(tail) < len(clauses):
                 part = self._query(" ".join(tail))
-                if part.tokens and part.tokens != views[-1].tokens:
+                # a tail of one or two common words (还有啥办法) is no question of its own
+                substance = sum(self.weight(t) for t in set(part.tokens))
+                if substance >= self.weights.min_evidence and part.tokens != views[-1].tokens:
                     views.append(part)
         return views
 

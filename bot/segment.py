@@ -31,9 +31,10 @@ class Segmenter:
         self._general = self._tokenizer.FREQ
         self._synonyms = dict(synonyms or {})
         self._fillers = frozenset(fillers)
+        # Fillers are added too, so that 中不中 or 有没有 is cut whole and then dropped.
         self.domain_words = frozenset(
             w
-            for w in (*words, *self._synonyms, *self._synonyms.values())
+            for w in (*words, *self._synonyms, *self._synonyms.values(), *self._fillers)
             if len(w) > 1 and not _SPACE_RE.search(w)
         )
         self._base_words = {w for w in self.domain_words if self._general.get(w, 0) > 0}
