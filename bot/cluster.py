@@ -10,7 +10,9 @@ about) weigh most and words many entries share (孩子, 申请) little.
 
 Questions are taken oldest first; each joins the group of the most similar earlier question
 when the similarity reaches CLUSTER_THRESHOLD, else starts a group. Groups never merge, so a
-group keeps its oldest question (its id) as new questions arrive.
+group keeps its oldest question (its id) as new questions arrive. Joining on the single most
+similar question can chain: on 2000 everyday questions (LCQMC) the largest group, 52, gathers
+different questions that all mention 图片; a queue of village questions is far narrower.
 """
 
 from __future__ import annotations
