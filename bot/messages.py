@@ -64,6 +64,8 @@ SUGGEST_NEW = (
     "# 第 {id} 组（{count} 问，{first}～{last}）知识库里还没有这个话题。\n"
     "# 新条目草稿：改好 id 和 category，补全 answer、source，再放进 entries："
 )
+SUGGEST_CATEGORIES = "# category 从这些里选一个：{names}"
+SUGGEST_TODO_CATEGORY = "待选"
 SUGGEST_TODO_ANSWER = "待补充：先说结论，再两三句；写清依据，本地的事写清问谁。"
 SUGGEST_TODO_SOURCE = "待补充：政策文件名称和日期"
 SUGGEST_NONE = "# 没有待处理的问题。"

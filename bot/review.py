@@ -250,7 +250,8 @@ class _Command:
 
         clusters = await unanswered_clusters(store, matcher)
         today = self.now.astimezone(LOCAL_TZ).date()
-        min_score = matcher.thresholds.clarify
+        # below the answer threshold the nearest entry is a guess, not the same need
+        min_score = matcher.thresholds.answer
         self._print(suggest_yaml(clusters, matcher.kb, min_score=min_score, today=today))
         return 0
 

@@ -18,7 +18,11 @@ def suggest_yaml(
     clusters: Sequence[Cluster], kb: KnowledgeBase, *, min_score: float, today: dt.date
 ) -> str:
     """For each group: its questions to add to the nearest entry (when it scores at least
-    `min_score`), else a new-entry skeleton. The result is valid YAML (a list of entries)."""
+    `min_score`), else a new-entry skeleton. The result is valid YAML (a list of entries).
+
+    The skeleton's category is a placeholder `policybot kb check` rejects until an editor
+    picks one of the names listed above it.
+    """
     if not clusters:
         return messages.SUGGEST_NONE + "\n"
     return "\n".join(_snippet(c, kb, min_score=min_score, today=today) for c in clusters)
@@ -43,12 +47,14 @@ def _snippet(cluster: Cluster, kb: KnowledgeBase, *, min_score: float, today: dt
             "questions": [q for q in questions if q not in known],
         }
     else:
-        category = entry.category if entry else kb.categories[0].name if kb.categories else ""
+        # the nearest entry is far from this need: its category would only mislead
+        names = "、".join(c.name for c in kb.categories)
         header = messages.SUGGEST_NEW.format(**span)
+        header += "\n" + messages.SUGGEST_CATEGORIES.format(names=names)
         body = {
             "id": f"todo.topic_{cluster.id}",
             "title": questions[0][:MAX_TITLE],
-            "category": category,
+            "category": messages.SUGGEST_TODO_CATEGORY,
             "questions": questions,
             "keywords": [],
             "answer": messages.SUGGEST_TODO_ANSWER,

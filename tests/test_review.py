@@ -390,18 +390,22 @@ def test_cli_ignore_and_errors(logged: tuple[dict[str, str], dict[str, int]]) ->
 def test_cli_suggest_prints_valid_yaml(
     logged: tuple[dict[str, str], dict[str, int]], matcher: Matcher
 ) -> None:
-    env, ids = logged
+    env, _ = logged
     code, out, _ = run(["log", "suggest"], env)
     assert code == 0
-    snippets = yaml.safe_load(out)
-    assert len(snippets) == 2
-    for snippet in snippets:
+    assert len(yaml.safe_load(out)) == 2
+    groups = json.loads(run(["log", "unanswered", "--json"], env)[1])
+    for group, block in zip(groups, out.strip().split("\n\n"), strict=True):
+        assert f"第 {group['id']} 组" in block
+        (snippet,) = yaml.safe_load(block)
         assert snippet["questions"]
-        if "answer" in snippet:  # a new entry: every field an editor must fill in is there
-            assert {"title", "category", "keywords", "source", "updated"} <= set(snippet)
-        else:
-            assert matcher.kb.get(snippet["id"]) is not None
-    assert f"第 {ids['lamp1']} 组" in out
+        if group["nearest_score"] >= matcher.thresholds.answer:
+            assert snippet["id"] == group["nearest_entry"]
+            assert set(snippet) == {"id", "questions"}
+        else:  # a new entry: every field an editor must fill in is there
+            assert snippet["id"] == f"todo.topic_{group['id']}"
+            assert snippet["category"] == messages.SUGGEST_TODO_CATEGORY
+            assert {"title", "keywords", "answer", "source", "updated"} <= set(snippet)
 
 
 def test_cli_export_since_a_day(
