@@ -136,6 +136,18 @@ class _Doc:
     example_weights: list[float] = field(default_factory=list)
     compacts: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
+    # token → indexes of the examples that contain it
+    token_examples: dict[str, list[int]] = field(default_factory=dict)
+
+    def nearest_example(self, weights: dict[str, float], total: float) -> float:
+        """Weighted Dice overlap of the query with its closest example (0 if none shares)."""
+        shared: dict[int, float] = defaultdict(float)
+        for token, w in weights.items():
+            for j in self.token_examples.get(token, ()):
+                shared[j] += w
+        return max(
+            (2 * s / (total + self.example_weights[j]) for j, s in shared.items()), default=0.0
+        )
 
 
 class Matcher:
@@ -207,9 +219,14 @@ class Matcher:
         examples = [self.analyze(q) for q in (*entry.questions, entry.title)]
         keywords = [self.analyze(k) for k in entry.keywords]
         bag = {t for q in (*examples, *keywords) for t in q.tokens}
+        token_examples: dict[str, list[int]] = defaultdict(list)
+        for j, ex in enumerate(examples):
+            for token in set(ex.tokens):
+                token_examples[token].append(j)
         return _Doc(
             entry.id,
             frozenset(bag),
+            token_examples=dict(token_examples),
             examples=[frozenset(ex.tokens) for ex in examples],
             example_texts=[ex.joined for ex in examples],
             compacts=[ex.compact for ex in examples],
@@ -272,13 +289,7 @@ class Matcher:
         out = []
         for i in sorted(pool, key=lambda i: -pre[i])[:shortlist]:
             doc = self._docs[i]
-            ex = max(
-                (
-                    _dice(weights, total, x, x_total)
-                    for x, x_total in zip(doc.examples, doc.example_weights, strict=True)
-                ),
-                default=0.0,
-            )
+            ex = doc.nearest_example(weights, total)
             fz = _fuzzy(query.joined, doc.example_texts)
             out.append(Features(i, coverage.get(i, 0.0), ex, keyword.get(i, 0.0), fz))
         return out
@@ -328,14 +339,6 @@ def decide(ranked: Sequence[Candidate], t: Thresholds, text: str = "") -> Match:
         return Match(Outcome.ANSWER, top.id, top.score, shown, text)
     close = tuple(c for c in shown if c.score >= t.clarify)
     return Match(Outcome.CLARIFY, None, top.score, close, text)
-
-
-def _dice(
-    query: dict[str, float], query_total: float, example: frozenset[str], total: float
-) -> float:
-    """Weighted Dice overlap of the query's tokens and one example's."""
-    shared = sum(w for t, w in query.items() if t in example)
-    return 2 * shared / (query_total + total) if shared else 0.0
 
 
 def _fuzzy(text: str, examples: list[str]) -> float:

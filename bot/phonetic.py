@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -17,9 +18,18 @@ MIN_WILDCARD = 5
 _MIN_PINYIN_COVER = 0.7
 
 
+@cache
+def _char_syllable(ch: str) -> str:
+    return lazy_pinyin(ch, style=Style.NORMAL, errors="default")[0]
+
+
 def syllables(text: str) -> tuple[str, ...]:
-    """Return the toneless pinyin of each character of a Chinese `text`."""
-    return tuple(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
+    """Return the toneless pinyin of each character of a Chinese `text`, read one by one.
+
+    Homophone typos are matched on each character's own (most common) reading, the same for
+    the typed text and the known terms; that keeps a question's cost to a table lookup.
+    """
+    return tuple(_char_syllable(ch) for ch in text)
 
 
 def syllables_of_words(words: list[str]) -> dict[str, tuple[str, ...]]:
@@ -57,7 +67,7 @@ class PhoneticCorrector:
         spellable = {w for w in vocabulary if 2 <= len(w) <= MAX_TERM and _HANZI_RUN.fullmatch(w)}
         pinyin = syllables_of_words(sorted(self._terms | spellable))
         for term in sorted(self._terms, key=lambda t: (-len(t), t)):
-            key = pinyin[term]
+            key = syllables(term)
             self._exact.setdefault(key, term)
             if (
                 len(term) >= MIN_WILDCARD
