@@ -34,6 +34,7 @@ from handlers import staff, villager
 from handlers.errors import error_handler
 from handlers.runtime import RUNTIME_KEY, Runtime
 from handlers.transport import ChatRateLimiter, PerChatUpdateProcessor, RetryingRequest
+from handlers.upkeep import KnowledgeWatch, upkeep_forever
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 POLL_TIMEOUT = 10  # seconds Telegram holds getUpdates open when there is nothing new
 # Startup tries getMe/deleteWebhook this often (1 s, 1.5 s, … up to 30 s apart) before giving up.
 BOOTSTRAP_RETRIES = 10
-PENDING_INTERVAL = 30.0  # seconds between sweeps for editor answers to deliver
+UPKEEP_INTERVAL = 30.0  # seconds between sweeps: pending editor answers, an edited KB
 _VILLAGER_COMMANDS = (("start", "开始"), ("menu", "按分类找政策"), ("help", "怎么用"))
 
 PTBHandler = BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]
@@ -52,6 +53,8 @@ def serve(settings: Settings) -> int:
     """Run the Telegram bot until SIGTERM/SIGINT; return the exit code."""
     token = settings.require_token()
     redact_token(token)
+    # A rejected token is reported below in one line; PTB would log it with a traceback first.
+    logging.getLogger("telegram.ext").addFilter(_drop_invalid_token_traceback)
     matcher = Matcher(load_knowledge(settings.kb_path))
     app = build_application(settings, matcher)
     try:
@@ -90,7 +93,7 @@ def build_application(
     matcher: Matcher,
     *,
     read_timeout: float = 10.0,
-    pending_interval: float = PENDING_INTERVAL,
+    upkeep_interval: float = UPKEEP_INTERVAL,
     flood: FloodLimiter | None = None,
 ) -> PTBApplication:
     """Build the Application: handlers, rate limits, retries, store opened in post_init."""
@@ -100,7 +103,7 @@ def build_application(
         "ignore", message=r".*`retry_after` will be of type", category=PTBDeprecationWarning
     )
     lifecycle = _Lifecycle(
-        settings, matcher, pending_interval, flood if flood is not None else FloodLimiter()
+        settings, matcher, upkeep_interval, flood if flood is not None else FloodLimiter()
     )
     builder = (
         ApplicationBuilder()
@@ -159,6 +162,10 @@ class _TokenFilter(logging.Filter):
         return True
 
 
+def _drop_invalid_token_traceback(record: logging.LogRecord) -> bool:
+    return "Invalid token" not in str(record.msg)
+
+
 def redact_token(token: str) -> None:
     """Keep `token` out of every log line written by the root logger's handlers."""
     token_filter = _TokenFilter(token)
@@ -170,14 +177,14 @@ class _Lifecycle:
     """Open the store when the bot starts, close it when it stops, deliver editor answers."""
 
     def __init__(
-        self, settings: Settings, matcher: Matcher, pending_interval: float, flood: FloodLimiter
+        self, settings: Settings, matcher: Matcher, upkeep_interval: float, flood: FloodLimiter
     ) -> None:
         self._settings = settings
         self._matcher = matcher
-        self._pending_interval = pending_interval
+        self._upkeep_interval = upkeep_interval
         self._flood = flood
         self._store: Store | None = None
-        self._sweeper: asyncio.Task[None] | None = None
+        self._upkeep: asyncio.Task[None] | None = None
 
     async def post_init(self, app: PTBApplication) -> None:
         self._store = await Store.open(self._settings.db_path)
@@ -192,15 +199,15 @@ class _Lifecycle:
             await app.bot.set_my_commands([BotCommand(c, d) for c, d in _VILLAGER_COMMANDS])
         except TelegramError as exc:
             logger.warning("could not set the command menu: %s", exc)
-        self._sweeper = asyncio.create_task(
-            staff.deliver_pending_forever(app.bot, rt, self._pending_interval),
-            name="policybot-pending-answers",
+        watch = await asyncio.to_thread(KnowledgeWatch, self._settings.kb_path)
+        self._upkeep = asyncio.create_task(
+            upkeep_forever(app.bot, rt, watch, self._upkeep_interval), name="policybot-upkeep"
         )
 
     async def post_shutdown(self, app: PTBApplication) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+        if self._upkeep is not None:
+            self._upkeep.cancel()
+            await asyncio.gather(self._upkeep, return_exceptions=True)
         if self._store is not None:
             await self._store.close()
             self._store = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError, TimedOut
+from telegram.error import Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot import messages
@@ -17,6 +17,12 @@ logger = logging.getLogger(__name__)
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log an error raised while handling `update` and apologise where that makes sense."""
     error = context.error
+    if update is None and isinstance(error, TelegramError):
+        # getUpdates failed (Telegram down, 5xx, 409 another instance polling): PTB backs off
+        # and polls again, so a line without a traceback is enough.
+        level = logging.WARNING if isinstance(error, NetworkError) else logging.ERROR
+        logger.log(level, "polling Telegram failed, retrying: %s", error)
+        return
     if isinstance(error, Forbidden):
         # "bot was blocked by the user" / kicked from a group: nobody to apologise to.
         logger.info("cannot write to a chat: %s", error)

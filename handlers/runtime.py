@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot.flood import FloodLimiter
 from bot.service import DialogueService, User
+from bot.store import Store
 
 RUNTIME_KEY = "policybot.runtime"
 CHANNEL = "telegram"
@@ -27,6 +28,13 @@ class Runtime:
     # One delivery of editors' answers at a time: /reply and the periodic sweep would
     # otherwise both send an answer that is still pending.
     delivery_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def store_of(rt: Runtime) -> Store:
+    """The question log behind the service (the bot always runs with one)."""
+    if rt.service.store is None:
+        raise RuntimeError("the bot runs without a store")
+    return rt.service.store
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import messages
-from bot.knowledge import KnowledgeError, load_knowledge
-from bot.match import Matcher
-from bot.review import (
-    Delivery,
-    Recipient,
-    ReviewError,
-    Sender,
-    collect_stats,
-    deliver,
-    format_clusters,
-    pending_replies,
-    unanswered_clusters,
-)
-from bot.store import Store
+from bot.review import ReviewError, collect_stats, deliver, format_clusters, unanswered_clusters
 from bot.unanswered import MAX_ANSWER, resolve_group
 from handlers.render import send_text
-from handlers.runtime import Runtime, runtime, villager
+from handlers.runtime import Runtime, runtime, store_of, villager
+from handlers.upkeep import bot_sender, reload_knowledge
 from handlers.villager import admit
 
 logger = logging.getLogger(__name__)
@@ -48,7 +32,7 @@ async def stats_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     rt = runtime(context)
     stats = await collect_stats(
-        _store(rt), days=STATS_DAYS, now=dt.datetime.now(dt.UTC), titles=_titles(rt)
+        store_of(rt), days=STATS_DAYS, now=dt.datetime.now(dt.UTC), titles=_titles(rt)
     )
     await send_text(context.bot, chat_id, stats.to_text())
 
@@ -59,7 +43,7 @@ async def unanswered_handler(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if chat_id is None:
         return
     rt = runtime(context)
-    clusters = await unanswered_clusters(_store(rt), rt.service.matcher)
+    clusters = await unanswered_clusters(store_of(rt), rt.service.matcher)
     text = format_clusters(clusters, titles=_titles(rt), limit=UNANSWERED_GROUPS)
     await send_text(context.bot, chat_id, text)
 
@@ -79,7 +63,7 @@ async def reply_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await send_text(context.bot, chat_id, messages.REPLY_TOO_LONG.format(limit=MAX_ANSWER))
         return
     question_id = int(parsed[1])
-    store = _store(rt)
+    store = store_of(rt)
     async with rt.delivery_lock:
         try:
             ids, recipients = await resolve_group(
@@ -105,19 +89,12 @@ async def reload_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat_id = await _staff_chat(update, context)
     if chat_id is None:
         return
-    rt = runtime(context)
-    try:
-        matcher = await asyncio.to_thread(_build_matcher, rt.kb_path)
-    except KnowledgeError as exc:
-        problems = "\n".join(str(p) for p in exc.problems)
-        logger.warning("reload refused: %d problem(s) in %s", len(exc.problems), rt.kb_path)
-        await send_text(context.bot, chat_id, messages.RELOAD_FAILED.format(problems=problems))
-        return
-    rt.service.replace_matcher(matcher)
-    logger.info("knowledge base reloaded: %d entries", len(matcher.kb.entries))
-    await send_text(
-        context.bot, chat_id, messages.RELOAD_OK.format(entries=len(matcher.kb.entries))
-    )
+    problems = await reload_knowledge(runtime(context))
+    if problems:
+        text = messages.RELOAD_FAILED.format(problems="\n".join(problems))
+    else:
+        text = messages.RELOAD_OK.format(entries=len(runtime(context).service.kb.entries))
+    await send_text(context.bot, chat_id, text)
 
 
 def build_staff_handlers(
@@ -130,54 +107,6 @@ def build_staff_handlers(
         CommandHandler("reply", reply_handler, filters=only),
         CommandHandler("reload", reload_handler, filters=only),
     ]
-
-
-def bot_sender(bot: Bot) -> Sender:
-    """Send editors' answers with the running bot (its rate limits and retries apply)."""
-
-    async def send(recipients: Sequence[Recipient]) -> Delivery:
-        sent: list[int] = []
-        failed: list[int] = []
-        for recipient in recipients:
-            try:
-                await send_text(bot, recipient.reply_to, recipient.text)
-            except (Forbidden, BadRequest) as exc:
-                # blocked the bot, left the group, chat gone: trying again will not help
-                logger.info("answer to question %s undeliverable: %s", recipient.question_id, exc)
-                failed.append(recipient.question_id)
-            except TelegramError as exc:
-                logger.warning(
-                    "answer to question %s not sent yet: %s", recipient.question_id, exc
-                )
-            else:
-                sent.append(recipient.question_id)
-        return Delivery(tuple(sent), tuple(failed))
-
-    return send
-
-
-async def deliver_pending(bot: Bot, rt: Runtime) -> Delivery:
-    """Send every answer that is resolved but not delivered yet (from `policybot log`)."""
-    store = _store(rt)
-    async with rt.delivery_lock:
-        return await deliver(store, await pending_replies(store), bot_sender(bot))
-
-
-async def deliver_pending_forever(bot: Bot, rt: Runtime, interval: float) -> None:
-    """Deliver pending answers now and every `interval` seconds until cancelled."""
-    while True:
-        try:
-            done = await deliver_pending(bot, rt)
-        except Exception:  # the edge of a background task: log, and try again next time
-            logger.exception("could not deliver pending answers")
-        else:
-            if done.sent or done.failed:
-                logger.info(
-                    "delivered %d pending answer(s), %d undeliverable",
-                    len(done.sent),
-                    len(done.failed),
-                )
-        await asyncio.sleep(interval)
 
 
 async def _staff_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
@@ -198,16 +127,5 @@ async def _staff_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     return message.chat_id
 
 
-def _store(rt: Runtime) -> Store:
-    if rt.service.store is None:
-        raise RuntimeError("the bot runs without a store")
-    return rt.service.store
-
-
 def _titles(rt: Runtime) -> dict[str, str]:
     return {e.id: e.title for e in rt.service.kb.entries}
-
-
-def _build_matcher(path: Path) -> Matcher:
-    """Load, validate and index the knowledge base (slow: runs in a thread)."""
-    return Matcher(load_knowledge(path))

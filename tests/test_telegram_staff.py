@@ -170,7 +170,7 @@ async def test_unanswered_question_shows_in_the_log_cli_and_cli_answers_are_deli
     tmp_path: Path, matcher: Matcher
 ) -> None:
     answer = "找村委会。"
-    async with running_bot(tmp_path, matcher, admins=[ADMIN], pending_interval=0.2) as bot:
+    async with running_bot(tmp_path, matcher, admins=[ADMIN], upkeep_interval=0.2) as bot:
         await bot.say(4001, UNKNOWN)
         code, listed = await policybot("log", "unanswered", "--json", db=bot.settings.db_path)
         [group] = json.loads(listed)
@@ -194,3 +194,24 @@ async def test_without_any_admins_configured_everyone_is_refused(
     async with running_bot(tmp_path, matcher) as bot:  # POLICYBOT_ADMINS is empty
         replies = [(await bot.command(ADMIN, c))[0] for c in ("/stats", "/unanswered")]
     assert [r.text for r in replies] == [messages.ADMIN_ONLY] * 2
+
+
+async def test_an_edited_knowledge_base_is_picked_up_without_reload_and_a_broken_one_is_not(
+    tmp_path: Path, matcher: Matcher, kb_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = await asyncio.to_thread(kb_copy.read_text, encoding="utf-8")
+    edited = text.replace("每生每年3000元", "每生每年3500元")
+    async with running_bot(tmp_path, matcher, kb_path=kb_copy, upkeep_interval=0.1) as bot:
+        await asyncio.to_thread(kb_copy.write_text, edited, encoding="utf-8")
+        await bot.wait_for(lambda: bot.service.matcher is not matcher)
+        [after] = await bot.say(VILLAGER, "雨露计划补多少钱")
+        serving = bot.service.matcher
+        broken = edited.replace("3500元", "9999元").replace("\n  answer:", "\n  answr:", 1)
+        await asyncio.to_thread(kb_copy.write_text, broken, encoding="utf-8")
+        await bot.wait_for(lambda: "reload refused" in caplog.text)
+        await asyncio.sleep(0.3)  # a few more sweeps
+        [still] = await bot.say(VILLAGER, "雨露计划补多少钱")
+    assert "3500元" in after.text
+    assert bot.service.matcher is serving
+    assert "3500元" in still.text
+    assert caplog.text.count("reload refused") == 1  # once per edit, not every sweep

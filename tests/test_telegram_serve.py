@@ -1,0 +1,220 @@
+"""`policybot serve` as a real process: token checks, polling, webhook, SIGTERM, quiet logs."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from bot import messages
+from bot.cli import build_parser, main
+from tests.conftest import ROOT
+from tests.fakes.botapi import TOKEN, FakeBotAPI, message_update, running_fake, wait_until
+
+STICKER = {
+    "sticker": {
+        "file_id": "s",
+        "file_unique_id": "u",
+        "type": "regular",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+    }
+}
+
+
+def serve_env(tmp_path: Path, fake: FakeBotAPI | None, **extra: str) -> dict[str, str]:
+    """The environment of a `policybot serve` process pointed at the fake."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POLICYBOT_", "TELEGRAM_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        POLICYBOT_DB=str(tmp_path / "bot.sqlite3"),
+        POLICYBOT_LOG_LEVEL="INFO",
+    )
+    if fake is not None:
+        env["POLICYBOT_TELEGRAM_BASE_URL"] = fake.base_url
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def serving(tmp_path: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m bot serve` with its output in tmp_path/serve.log; killed if left running."""
+    with (tmp_path / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def stop(proc: subprocess.Popen[bytes]) -> int:
+    """Send SIGTERM and return the exit code."""
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("token", "complaint"),
+    [("", "TELEGRAM_BOT_TOKEN is not set"), ("not-a-token", "TELEGRAM_BOT_TOKEN is malformed")],
+)
+def test_missing_or_malformed_token_is_one_clear_line_and_exit_2(
+    tmp_path: Path, token: str, complaint: str
+) -> None:
+    env = serve_env(tmp_path, None, TELEGRAM_BOT_TOKEN=token)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert complaint in line
+    assert "Traceback" not in done.stderr
+
+
+def test_token_rejected_by_telegram_exits_2_without_printing_it(tmp_path: Path) -> None:
+    with running_fake(accept_token=False) as fake:
+        env = serve_env(tmp_path, fake, POLICYBOT_LOG_LEVEL="WARNING")
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert "TELEGRAM_BOT_TOKEN was rejected" in line
+    assert TOKEN not in done.stdout + done.stderr
+    assert TOKEN.split(":")[1] not in done.stdout + done.stderr
+
+
+def test_serve_answers_survives_faults_and_stops_cleanly_on_sigterm_without_leaking_token(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    with (
+        running_fake() as fake,
+        serving(tmp_path, serve_env(tmp_path, fake, POLICYBOT_LOG_LEVEL="DEBUG")) as proc,
+    ):
+        assert wait_until(lambda: bool(fake.calls("getUpdates")), timeout=60)
+        fake.fail("sendMessage", status=429, retry_after=1)
+        fake.fail("getUpdates", status=502)
+        fake.push(message_update(5001, text="/start", entities=[_command("/start")]))
+        fake.push(message_update(5001, text="雨露计划补多少钱"))
+        fake.push(message_update(5002, extra=STICKER))
+        fake.fail("sendMessage", status=500, chat_id=5003)
+        fake.push(message_update(5003, text="低保咋申请"))
+        assert wait_until(lambda: len(fake.messages()) >= 4, timeout=30)
+        assert wait_until(lambda: fake.pending_updates() == 0, timeout=10)
+        code = stop(proc)
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    texts = {c.chat_id: c.text for c in fake.messages()}
+    assert code == 0
+    assert texts[5002] == messages.NON_TEXT
+    assert "3000元" in texts[5001]
+    assert "低保" in texts[5003]
+    assert [c.status for c in fake.calls(ok=False)].count(429) == 1
+    assert "database closed" in log
+    assert not Path(f"{db}-wal").exists()  # the last connection closed cleanly
+    assert "Traceback" not in log
+    assert TOKEN not in log
+    assert TOKEN.split(":")[1] not in log
+    assert "getUpdates" in log  # DEBUG really was on
+
+
+def test_webhook_mode_registers_the_url_and_checks_the_secret(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/policybot/hook"
+    with (
+        running_fake() as fake,
+        serving(
+            tmp_path, serve_env(tmp_path, fake, POLICYBOT_WEBHOOK_URL=url, PORT=str(port))
+        ) as proc,
+    ):
+        assert wait_until(lambda: bool(fake.webhook), timeout=60)
+        secret = fake.webhook["secret_token"]
+        assert fake.webhook["url"] == url
+        assert not fake.calls("getUpdates")
+
+        def post(update: dict[str, object], token: str | None) -> int:
+            body = json.dumps({"update_id": 1, **update}).encode()
+            request = urllib.request.Request(url, data=body, method="POST")
+            request.add_header("Content-Type", "application/json")
+            if token is not None:
+                request.add_header("X-Telegram-Bot-Api-Secret-Token", token)
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return int(response.status)
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert wait_until(lambda: _listening(port), timeout=30)
+        assert post(message_update(5101, text="低保咋申请"), "forged") == 403
+        assert post(message_update(5102, text="低保咋申请"), secret) == 200
+        assert wait_until(lambda: bool(fake.messages(5102)), timeout=15)
+        code = stop(proc)
+    assert code == 0
+    assert fake.messages(5101) == []
+    assert TOKEN not in secret
+
+
+def test_procfile_runs_the_telegram_entry_point() -> None:
+    process, _, command = (ROOT / "Procfile").read_text(encoding="utf-8").strip().partition(":")
+    argv = shlex.split(command)
+    assert process == "worker"
+    assert argv[0] == "policybot"
+    assert build_parser().parse_args(argv[1:]).command == "serve"
+
+
+def test_serve_via_main_reports_a_missing_token_on_stderr() -> None:
+    err = io.StringIO()
+    assert main(["serve"], env={}, stdout=io.StringIO(), stderr=err) == 2
+    assert err.getvalue().count("\n") == 1
+
+
+def _command(text: str) -> dict[str, object]:
+    return {"type": "bot_command", "offset": 0, "length": len(text)}
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
