@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import yaml
 
 from bot import messages
-from bot.knowledge import MAX_TITLE, KnowledgeBase
+from bot.knowledge import MAX_QUESTION, MAX_TITLE, KnowledgeBase
 from bot.unanswered import Cluster, local_date
 
 MAX_QUESTIONS = 12
@@ -66,7 +66,9 @@ def _snippet(cluster: Cluster, kb: KnowledgeBase, *, min_score: float, today: dt
 
 
 def _questions(cluster: Cluster) -> list[str]:
-    """Distinct phrasings, those without masked numbers first (they make poor examples)."""
+    """Distinct phrasings; those with masked numbers or too long for the knowledge base make
+    poor examples and are used only when there is nothing else."""
     texts = [" ".join(t.split()) for t in cluster.texts or cluster.examples]
-    clean = [t for t in texts if "*" not in t]
-    return list(dict.fromkeys(clean or texts))[:MAX_QUESTIONS]
+    clean = [t for t in texts if "*" not in t and 0 < len(t) <= MAX_QUESTION]
+    fallback = [t[:MAX_QUESTION] for t in texts]
+    return list(dict.fromkeys(clean or fallback))[:MAX_QUESTIONS]

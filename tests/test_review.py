@@ -32,6 +32,8 @@ from bot.review import (
 )
 from bot.stats import LOCAL_TZ, local_day_start, utc_iso
 from bot.store import IGNORED, OPEN, PENDING, RESOLVED, SKIPPED, QuestionRecord, Store
+from bot.suggest import suggest_yaml
+from bot.unanswered import Cluster
 from tests.fakes.botapi import TOKEN, FakeBotAPI
 
 NOW = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC)  # 12:00 in China
@@ -448,3 +450,38 @@ def test_chat_then_review_finds_no_raw_number_anywhere(tmp_path: Path) -> None:
         data = path.read_bytes()
         for raw in (ID_CARD, MOBILE, ID_CARD[4:-4]):
             assert raw.encode() not in data, f"{raw} in {path.name}"
+
+
+def test_suggest_skips_poor_examples_and_known_questions(matcher: Matcher) -> None:
+    entry = matcher.kb.entries[0]
+    texts = (entry.questions[0], "长" * 300, "我电话138****5678 这个咋办", "新的问法 这个咋办")
+    near = Cluster(
+        7,
+        4,
+        "2026-11-01T00:00:00+00:00",
+        "2026-11-02T00:00:00+00:00",
+        texts[:3],
+        (7, 8, 9, 10),
+        entry.id,
+        99.0,
+        texts=texts,
+    )
+    far = Cluster(
+        11,
+        2,
+        "2026-11-01T00:00:00+00:00",
+        "2026-11-02T00:00:00+00:00",
+        ("长" * 300,),
+        (11, 12),
+        None,
+        0.0,
+        texts=("长" * 300,),
+    )
+    out = suggest_yaml([near, far], matcher.kb, min_score=50, today=dt.date(2026, 11, 29))
+    added, drafted = yaml.safe_load(out)
+    assert added == {"id": entry.id, "questions": ["新的问法 这个咋办"]}
+    assert drafted["questions"] == ["长" * 200], "nothing better: cut to the KB's limit"
+    assert len(drafted["title"]) <= 40
+    assert (
+        yaml.safe_load(suggest_yaml([], matcher.kb, min_score=50, today=dt.date.today())) is None
+    )
