@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import warnings
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +33,7 @@ from bot.service import DialogueService
 from bot.store import Store
 from handlers import staff, villager
 from handlers.errors import error_handler
-from handlers.runtime import RUNTIME_KEY, Runtime
+from handlers.runtime import RUNTIME_KEY, Callback, Runtime
 from handlers.transport import ChatRateLimiter, PerChatUpdateProcessor, RetryingRequest
 from handlers.upkeep import KnowledgeWatch, upkeep_forever
 
@@ -127,16 +128,35 @@ def build_handlers() -> list[PTBHandler]:
     """Every handler, in the order PTB must try them."""
     new_messages = filters.UpdateType.MESSAGE
     media = new_messages & ~filters.TEXT & ~filters.StatusUpdate.ALL
+    commands: dict[str, Callback] = {
+        "start": villager.start_handler,
+        "menu": villager.menu_handler,
+        "help": villager.help_handler,
+        **staff.STAFF_COMMANDS,
+    }
     return [
-        CommandHandler("start", villager.start_handler, filters=new_messages),
-        CommandHandler("menu", villager.menu_handler, filters=new_messages),
-        CommandHandler("help", villager.help_handler, filters=new_messages),
-        *staff.build_staff_handlers(new_messages),
+        *(CommandHandler(name, cb, filters=new_messages) for name, cb in commands.items()),
+        _bare_commands(commands, new_messages & filters.ChatType.PRIVATE),
         MessageHandler(new_messages & filters.COMMAND, villager.unknown_command_handler),
         MessageHandler(new_messages & filters.TEXT, villager.question_handler),
         MessageHandler(media, villager.non_text_handler),
         CallbackQueryHandler(villager.button_handler),
     ]
+
+
+def _bare_commands(commands: dict[str, Callback], only: filters.BaseFilter) -> PTBHandler:
+    """Route "/start" sent without a bot_command entity (some clients, bridges) like a command.
+
+    PTB's PrefixHandler would do, but it fails on whitespace-only text.
+    """
+    pattern = re.compile(rf"^/({'|'.join(commands)})(?:@\w+)?(?:\s|$)", re.IGNORECASE)
+
+    async def bare_command_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        found = pattern.match(update.message.text or "") if update.message else None
+        if found:
+            await commands[found[1].lower()](update, context)
+
+    return MessageHandler(only & filters.Regex(pattern), bare_command_handler)
 
 
 def webhook_secret(token: str) -> str:

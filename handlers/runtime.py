@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -14,6 +16,8 @@ from bot.service import DialogueService, User
 from bot.store import Store
 
 RUNTIME_KEY = "policybot.runtime"
+# What every PTB callback of ours looks like.
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 CHANNEL = "telegram"
 
 

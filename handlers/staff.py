@@ -5,17 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.review import ReviewError, collect_stats, deliver, format_clusters, unanswered_clusters
 from bot.unanswered import MAX_ANSWER, resolve_group
 from handlers.render import send_text
-from handlers.runtime import Runtime, runtime, store_of, villager
+from handlers.runtime import Callback, Runtime, runtime, store_of, villager
 from handlers.upkeep import bot_sender, reload_knowledge
 from handlers.villager import admit
 
@@ -97,16 +96,13 @@ async def reload_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await send_text(context.bot, chat_id, text)
 
 
-def build_staff_handlers(
-    only: filters.BaseFilter,
-) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]]:
-    """The staff command handlers (each checks POLICYBOT_ADMINS itself)."""
-    return [
-        CommandHandler("stats", stats_handler, filters=only),
-        CommandHandler("unanswered", unanswered_handler, filters=only),
-        CommandHandler("reply", reply_handler, filters=only),
-        CommandHandler("reload", reload_handler, filters=only),
-    ]
+# Staff commands by name; each handler checks POLICYBOT_ADMINS itself.
+STAFF_COMMANDS: dict[str, Callback] = {
+    "stats": stats_handler,
+    "unanswered": unanswered_handler,
+    "reply": reply_handler,
+    "reload": reload_handler,
+}
 
 
 async def _staff_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot import messages
@@ -82,8 +82,8 @@ async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     admitted = await admit(user, context, chat_id)
     try:
         await query.answer()  # stops the spinner on the villager's button
-    except BadRequest:
-        logger.debug("callback query too old to answer")
+    except TelegramError as exc:  # too old, or Telegram hiccups: cosmetic, go on answering
+        logger.debug("could not answer a callback query: %s", exc)
     if not admitted:
         return
     data = query.data if isinstance(query.data, str) else ""
@@ -130,7 +130,11 @@ async def _edit(message: Message, reply: Reply) -> bool:
         return False
     try:
         await message.edit_text(parts[0], reply_markup=keyboard(reply))
-    except BadRequest as exc:
+    except (Forbidden, RetryAfter):
+        raise
+    except TimedOut:
+        return True  # the edit may well have happened: a new message could show it twice
+    except TelegramError as exc:
         if "not modified" in str(exc).lower():
             return True  # the same menu tapped twice: it is already on screen
         logger.debug("could not edit a menu message (%s); sending a new one", exc)

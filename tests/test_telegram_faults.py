@@ -141,3 +141,24 @@ async def test_flood_gets_one_slow_down_and_is_not_stored(
     assert flooded[-1].text == messages.SLOW_DOWN
     assert stored == [(21,)]  # 20 of the flood and the other villager's question
     assert "低保" in again.text
+
+
+async def test_button_taps_survive_failing_callback_answers_and_edits(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    async with running_bot(tmp_path, matcher) as bot:
+        bot.fake.fail(
+            "answerCallbackQuery", status=400, description="Bad Request: query is too old"
+        )
+        bot.fake.fail(
+            "editMessageText", status=400, description="Bad Request: message to edit not found"
+        )
+        [menu] = await bot.tap(VILLAGER, "m")
+        bot.fake.fail(
+            "editMessageText", status=400, description="Bad Request: message is not modified"
+        )
+        await bot.tap(VILLAGER, "m", expect=0)
+        replies = bot.replies(VILLAGER)
+    assert menu.method == "sendMessage"  # the edit failed, so a new message
+    assert menu.text == messages.MENU_PROMPT
+    assert replies == [menu]  # "not modified": already on screen, nothing sent

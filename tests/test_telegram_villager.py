@@ -333,3 +333,15 @@ async def test_telegram_and_console_give_the_same_replies(
         expected = [b.label for row in reply.buttons for b in row]
         # The console has no question ids, so no feedback or 都不是 buttons.
         assert [lb for lb in labels if lb in expected] == expected
+
+
+async def test_commands_sent_without_a_command_entity_still_work_in_private_chats(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    async with running_bot(tmp_path, matcher) as bot:
+        [start] = await bot.say(VILLAGER, "/start")
+        [menu] = await bot.say(VILLAGER, "/menu")
+        [stats] = await bot.say(VILLAGER, "/stats")
+    assert start.text == messages.GREETING
+    assert menu.text == messages.MENU_PROMPT
+    assert stats.text == messages.ADMIN_ONLY

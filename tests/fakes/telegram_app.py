@@ -83,10 +83,12 @@ class BotUnderTest:
         """A villager (or staff member) sends a command such as "/start"."""
         return await self.exchange(command_update(user_id, command), user_id, expect=expect)
 
-    async def tap(self, user_id: int, data: str, *, message_id: int = 1) -> list[Call]:
+    async def tap(
+        self, user_id: int, data: str, *, message_id: int = 1, expect: int = 1
+    ) -> list[Call]:
         """A villager taps a button carrying `data`."""
         update = callback_update(user_id, data, message_id=message_id)
-        return await self.exchange(update, user_id)
+        return await self.exchange(update, user_id, expect=expect)
 
     async def wait_for(self, predicate: Any, within: float = 15.0) -> None:
         """Wait (without blocking the loop) until `predicate()` holds."""
