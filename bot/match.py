@@ -74,9 +74,10 @@ class Weights:
     keyword: float = 0.068
     fuzzy: float = 0.144
     anchored: float = 0.305
-    min_evidence: float = 4.5
+    min_evidence: float = 6.0
+    topic_examples: float = 1.0
     unknown_token: float = 0.8
-    single_char: float = 0.4
+    single_char: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class _Doc:
     example_weights: list[float] = field(default_factory=list)
     compacts: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
+    credit: dict[str, float] = field(default_factory=dict)
     # token → indexes of the examples that contain it
     token_examples: dict[str, list[int]] = field(default_factory=dict)
 
@@ -184,10 +186,10 @@ class Matcher:
                     self._keyword_entries[key].add(i)
         self._keyword_spread = self._spread()
         self._smalltalk = frozenset(i for i, e in enumerate(kb.entries) if e.is_smalltalk)
-        self._postings: dict[str, list[int]] = defaultdict(list)
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, doc in enumerate(self._docs):
-            for token in doc.bag:
-                self._postings[token].append(i)
+            for token, credit in doc.credit.items():
+                self._postings[token].append((i, credit))
         n = len(self._docs)
         self._idf = {t: math.log((n + 1) / (len(p) + 0.5)) for t, p in self._postings.items()}
         self._unknown_idf = math.log((n + 1) / 0.5) * self.weights.unknown_token
@@ -218,14 +220,22 @@ class Matcher:
     def _index_entry(self, entry: Entry) -> _Doc:
         examples = [self.analyze(q) for q in (*entry.questions, entry.title)]
         keywords = [self.analyze(k) for k in entry.keywords]
-        bag = {t for q in (*examples, *keywords) for t in q.tokens}
         token_examples: dict[str, list[int]] = defaultdict(list)
         for j, ex in enumerate(examples):
             for token in set(ex.tokens):
                 token_examples[token].append(j)
+        # A word the entry's keywords or title use, or that several of its examples share, is
+        # what the entry is about; a word of one story-like example (孩子, 上学 in a training
+        # question) is context and earns only part of the credit.
+        credit = {
+            t: min(1.0, len(js) / self.weights.topic_examples) for t, js in token_examples.items()
+        }
+        for t in (*examples[-1].tokens, *(t for k in keywords for t in k.tokens)):
+            credit[t] = 1.0
         return _Doc(
             entry.id,
-            frozenset(bag),
+            frozenset(credit),
+            credit=credit,
             token_examples=dict(token_examples),
             examples=[frozenset(ex.tokens) for ex in examples],
             example_texts=[ex.joined for ex in examples],
@@ -275,8 +285,8 @@ class Matcher:
         keyword = self._keyword_scores(query.compact)
         coverage: dict[int, float] = defaultdict(float)
         for token, w in weights.items():
-            for i in self._postings.get(token, ()):
-                coverage[i] += w
+            for i, credit in self._postings.get(token, ()):
+                coverage[i] += w * credit
         pool = set(coverage) | set(keyword)
         if not pool:
             return []

@@ -13,7 +13,7 @@ MAX_RELATED = 2
 # Callback data is echoed back by Telegram and can be forged: keep it short, typed and parsed
 # strictly (≤ 64 bytes is Telegram's limit).
 _CALLBACK_RE = re.compile(
-    r"^(?:(?P<entry>e):(?P<entry_id>[a-z0-9_.]{1,50})"
+    r"^(?:(?P<entry>e):(?P<entry_id>[a-z0-9_.]{1,48})(?::(?P<entry_qid>\d{1,12}))?"
     r"|(?P<cat>c):(?P<cat_key>[a-z0-9_]{1,30})"
     r"|(?P<menu>m)"
     r"|(?P<fb>f):(?P<fb_qid>\d{1,12}):(?P<useful>[01])"
@@ -56,7 +56,8 @@ def parse_callback(data: str) -> Action | None:
     if not m:
         return None
     if m["entry"]:
-        return Action("entry", m["entry_id"])
+        qid = m["entry_qid"]
+        return Action("entry", m["entry_id"], question_id=int(qid) if qid else None)
     if m["cat"]:
         return Action("category", m["cat_key"])
     if m["menu"]:
@@ -91,8 +92,9 @@ def clarify_reply(
     candidates: tuple[Candidate, ...], kb: KnowledgeBase, question_id: int | None
 ) -> Reply:
     """「您是想问：」 with the candidates as buttons, best first, plus 「都不是」."""
+    suffix = f":{question_id}" if question_id is not None else ""
     rows = [
-        (Button(entry.title, f"e:{entry.id}"),)
+        (Button(entry.title, f"e:{entry.id}{suffix}"),)
         for c in candidates
         if (entry := kb.get(c.id)) is not None
     ]

@@ -23,9 +23,11 @@ from bot.reply import (
     parse_callback,
     unknown_reply,
 )
-from bot.store import QuestionRecord, Store
+from bot.store import SKIPPED, QuestionRecord, Store
 
 logger = logging.getLogger(__name__)
+# The "answer" recorded when a villager resolved a clarify question by tapping a candidate.
+CHOSEN_BY_VILLAGER = "villager chose "
 
 
 def utc_now() -> str:
@@ -119,7 +121,11 @@ class DialogueService:
             return category_reply(category, kb) if category else Reply(messages.STALE_BUTTON)
         if action.kind == "entry":
             entry = kb.get(action.value)
-            return entry_reply(entry, kb) if entry else Reply(messages.STALE_BUTTON)
+            if entry is None:
+                return Reply(messages.STALE_BUTTON)
+            if action.question_id is not None and await self._owns(action.question_id, user):
+                await self._chosen(action.question_id, entry.id)
+            return entry_reply(entry, kb)
         if action.question_id is None or not await self._owns(action.question_id, user):
             return Reply(messages.STALE_BUTTON)
         if action.kind == "feedback":
@@ -146,6 +152,16 @@ class DialogueService:
         except (sqlite3.Error, OSError, ValueError):
             logger.warning("could not store feedback on question %s", question_id, exc_info=True)
 
+    async def _chosen(self, question_id: int, entry_id: str) -> None:
+        """The villager picked a candidate of a clarify reply: take it out of the queue."""
+        assert self.store is not None
+        try:
+            await self.store.resolve_questions(
+                [(question_id, SKIPPED)], f"{CHOSEN_BY_VILLAGER}{entry_id}", self._clock()
+            )
+        except (sqlite3.Error, OSError, ValueError):
+            logger.warning("could not resolve question %s", question_id, exc_info=True)
+
     async def _none_of_these(self, question_id: int, user: User) -> None:
         assert self.store is not None
         try:
@@ -171,7 +187,9 @@ class DialogueService:
             latency_ms=round(latency_ms, 3),
         )
         try:
-            return await self.store.record_question(record)
+            # Written (or, while the database fails, kept in memory) before the reply is
+            # returned: a question whose reply went out is never missing from the log.
+            return await self.store.record_or_keep(record)
         except (sqlite3.Error, OSError, ValueError):
             logger.warning("could not log a question; answering anyway", exc_info=True)
             return None

@@ -111,7 +111,8 @@ async def test_menu_category_and_entry_buttons(service: DialogueService) -> None
 
 
 async def test_none_of_these_queues_a_clarified_question(service: DialogueService) -> None:
-    reply = await service.ask("补助", VILLAGER)
+    reply = await service.ask("贷款的事", VILLAGER)
+    assert reply.outcome == "clarify"
     assert reply.question_id is not None
     done = await service.press(f"n:{reply.question_id}", VILLAGER)
     assert done.text == messages.NONE_OF_THESE_REPLY
@@ -124,3 +125,15 @@ async def test_service_without_a_store_still_answers(matcher: Matcher) -> None:
     reply = await DialogueService(matcher, None).ask("低保咋申请", VILLAGER)
     assert reply.outcome == "answer"
     assert reply.question_id is None
+
+
+async def test_clarify_buttons_carry_the_question_and_a_choice_answers(
+    service: DialogueService,
+) -> None:
+    reply = await service.ask("贷款的事", VILLAGER)
+    assert reply.outcome == "clarify"
+    first = reply.buttons[0][0]
+    assert first.data.endswith(f":{reply.question_id}")
+    chosen = await service.press(first.data, VILLAGER)
+    assert chosen.outcome == "answer"
+    assert first.data.split(":")[1] == chosen.entry_id

@@ -125,7 +125,7 @@ async def test_vague_question_offers_candidates_and_none_of_these(
         )
     assert clarify.text == messages.CLARIFY_PROMPT
     assert [d for _, d in clarify.buttons()] == [
-        *(f"e:{c.id}" for c in verdict.candidates),
+        *(f"e:{c.id}:{qid}" for c in verdict.candidates),
         f"n:{qid}",
     ]
     assert clarify.buttons()[-1][0] == messages.NONE_OF_THESE

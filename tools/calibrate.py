@@ -141,11 +141,13 @@ def main() -> int:
         (d["q"], d.get("topic")) for d in yaml.safe_load((SHARED / "eval/dev.yaml").read_text())
     ]
     best = None
-    for unknown_token, single_char, min_evidence in itertools.product(
-        (0.5, 0.8), (0.4, 0.7), (2.0, 4.0)
+    for unknown_token, topic_examples, min_evidence in itertools.product(
+        (0.8, 1.0), (1.0, 2.0), (6.0, 8.0)
     ):
         base = Weights(
-            unknown_token=unknown_token, single_char=single_char, min_evidence=min_evidence
+            unknown_token=unknown_token,
+            topic_examples=topic_examples,
+            min_evidence=min_evidence,
         )
         full = Matcher(kb, weights=base)
         data: Collected = []
@@ -170,14 +172,11 @@ def main() -> int:
                         continue
                     if figures(bench_rows, t)["oos_false"] > MAX_OOS_BENCH:
                         continue
-                    key = round(f["correct"] + 0.3 * f["helpful"], 2)
+                    # a wrong answer is worse than "I don't know": it costs a correct one
+                    key = round(f["correct"] + 0.3 * f["helpful"] - f["wrong"], 2)
                     if best is None or key > best[0]:
                         best = (key, w, t, rows + near_rows + bench_rows, dev_data)
-        print(
-            f"unknown_token={unknown_token} single_char={single_char}: best so far "
-            f"{best[0] if best else None}",
-            flush=True,
-        )
+        print(f"{base}: best so far {best[0] if best else None}", flush=True)
     assert best is not None
     _, w, t, rows, dev_data = best
     # clarify bound: as low as it can go while out-of-scope questions rarely get buttons
