@@ -12,6 +12,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -111,6 +112,11 @@ class _State:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # many villagers at once: the default backlog of 5 resets them
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the bot hung up (stopped, or gave up after a read timeout)
+        super().handle_error(request, client_address)
 
 
 class FakeBotAPI:
