@@ -183,7 +183,9 @@ class _TokenFilter(logging.Filter):
 
 
 def _drop_invalid_token_traceback(record: logging.LogRecord) -> bool:
-    return "Invalid token" not in str(record.msg)
+    # Only at startup: a token revoked while running must still show up in the log.
+    at_startup = "Bootstrap" in str(record.args)
+    return not (at_startup and "Invalid token" in str(record.msg))
 
 
 def redact_token(token: str) -> None:
