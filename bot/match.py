@@ -328,8 +328,11 @@ class Matcher:
                 hits = self._keyword_entries.get(keyword)
                 if not hits:
                     continue
-                # longer and more specific keywords are stronger evidence
-                strength = min(1.0, size / 4) / math.sqrt(self._keyword_spread[keyword])
+                # Longer and more specific keywords are stronger evidence. A keyword other
+                # topics' questions also use is discounted, unless it is the whole question.
+                share = size / n
+                spread = self._keyword_spread[keyword] ** ((1 - share) / 2)
+                strength = min(1.0, size / 4) / spread
                 for i in hits:
                     s = strength
                     if i in self._smalltalk:  # 「…找谁问」 ends many policy questions

@@ -1,0 +1,323 @@
+"""Turn policies.yaml and lexicon.yaml into validated values, each problem with its line.
+
+Validation walks the YAML node tree (not the loaded data) so that every message can name the
+line an editor must fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import yaml
+
+from bot.entries import (
+    ID_RE,
+    LONG_ANSWER,
+    MAX_ANSWER,
+    MAX_QUESTION,
+    MAX_TITLE,
+    MIN_QUESTIONS,
+    Category,
+    Entry,
+    KnowledgeBase,
+    Lexicon,
+    Problem,
+)
+
+
+def compose(path: Path) -> tuple[yaml.Node | None, list[Problem]]:
+    """Read and parse one YAML file into its node tree, or report why it cannot be."""
+    name = str(path)
+    if path.exists() and not path.is_file():
+        # a directory, FIFO or device: reading a FIFO would block start-up forever
+        return None, [Problem(name, 0, "cannot read file: not a regular file")]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [Problem(name, 0, "file not found")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(name, 0, f"cannot read file: {exc.__class__.__name__}")]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        return None, [Problem(name, line, f"YAML syntax error: {exc.problem or exc.context}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(name, 0, f"YAML error: {exc}")]
+    if node is None:
+        return None, [Problem(name, 1, "file is empty")]
+    return node, []
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _items(node: yaml.MappingNode) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
+    for key, value in node.value:
+        yield str(key.value), key, value
+
+
+def _scalar(node: yaml.Node) -> object:
+    """Construct a plain Python value from a scalar node with the safe loader's rules."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def _string(node: yaml.Node) -> str | None:
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    value = _scalar(node)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool) or value is None:
+        return None
+    return str(value).strip()
+
+
+def _string_list(node: yaml.Node) -> list[tuple[str, int]] | None:
+    if not isinstance(node, yaml.SequenceNode):
+        return None
+    out: list[tuple[str, int]] = []
+    for item in node.value:
+        text = _string(item)
+        if text is None:
+            return None
+        out.append((text, _line(item)))
+    return out
+
+
+def build_lexicon(root: yaml.Node | None, name: str, problems: list[Problem]) -> Lexicon:
+    """Build the lexicon from its node tree, appending any problems."""
+    if root is None:
+        return Lexicon()
+    if not isinstance(root, yaml.MappingNode):
+        problems.append(Problem(name, _line(root), "the lexicon must be a mapping"))
+        return Lexicon()
+    synonyms: dict[str, str] = {}
+    fillers: set[str] = set()
+    for key, key_node, value in _items(root):
+        if key == "synonyms" and isinstance(value, yaml.MappingNode):
+            for canonical, _, variants_node in _items(value):
+                variants = _string_list(variants_node)
+                if variants is None:
+                    problems.append(
+                        Problem(name, _line(variants_node), f"synonyms of {canonical!r}: a list")
+                    )
+                    continue
+                for variant, line in variants:
+                    if variant in synonyms and synonyms[variant] != canonical:
+                        problems.append(
+                            Problem(name, line, f"{variant!r} is a variant of two words")
+                        )
+                    synonyms[variant] = canonical
+        elif key == "fillers":
+            words = _string_list(value)
+            if words is None:
+                problems.append(Problem(name, _line(value), "fillers must be a list of words"))
+            else:
+                fillers.update(w for w, _ in words if w)
+        else:
+            problems.append(Problem(name, _line(key_node), f"unknown lexicon key {key!r}"))
+    return Lexicon(synonyms=synonyms, fillers=frozenset(fillers))
+
+
+def build_kb(
+    root: yaml.Node, name: str, lexicon: Lexicon, problems: list[Problem]
+) -> KnowledgeBase | None:
+    """Build the knowledge base from its node tree, appending any problems (None: unusable)."""
+    if not isinstance(root, yaml.MappingNode):
+        problems.append(Problem(name, _line(root), "top level must be a mapping with 'entries'"))
+        return None
+    top = {key: (key_node, value) for key, key_node, value in _items(root)}
+    categories = _build_categories(top.get("categories"), name, problems)
+    if "entries" not in top:
+        problems.append(Problem(name, 1, "missing 'entries' list"))
+        return None
+    entries_node = top["entries"][1]
+    if not isinstance(entries_node, yaml.SequenceNode):
+        problems.append(Problem(name, _line(entries_node), "'entries' must be a list"))
+        return None
+    entries = [
+        entry
+        for node in entries_node.value
+        if (entry := _build_entry(node, name, problems)) is not None
+    ]
+    _check_across(entries, categories, name, problems)
+    return KnowledgeBase(tuple(entries), tuple(categories), lexicon, name)
+
+
+def _build_categories(
+    item: tuple[yaml.Node, yaml.Node] | None, name: str, problems: list[Problem]
+) -> list[Category]:
+    if item is None:
+        problems.append(Problem(name, 1, "missing 'categories' list"))
+        return []
+    node = item[1]
+    if not isinstance(node, yaml.SequenceNode):
+        problems.append(Problem(name, _line(node), "'categories' must be a list"))
+        return []
+    out: list[Category] = []
+    for cat in node.value:
+        fields = (
+            {k: _string(v) for k, _, v in _items(cat)} if isinstance(cat, yaml.MappingNode) else {}
+        )
+        key, cname = fields.get("key"), fields.get("name")
+        if not key or not cname:
+            problems.append(Problem(name, _line(cat), "a category needs 'key' and 'name'"))
+            continue
+        out.append(Category(key, cname))
+    return out
+
+
+_REQUIRED = ("id", "title", "category", "questions", "answer", "source", "updated")
+_OPTIONAL = ("keywords", "related")
+
+
+def _build_entry(node: yaml.Node, name: str, problems: list[Problem]) -> Entry | None:
+    line = _line(node)
+    if not isinstance(node, yaml.MappingNode):
+        problems.append(Problem(name, line, "an entry must be a mapping (id, title, …)"))
+        return None
+    fields = {key: (key_node, value) for key, key_node, value in _items(node)}
+    raw_id = _string(fields["id"][1]) if "id" in fields else None
+    label = f"entry {raw_id!r}" if raw_id else "entry"
+    before = len(problems)
+
+    def report(where: yaml.Node | int, message: str, severity: str = "error") -> None:
+        at = where if isinstance(where, int) else _line(where)
+        problems.append(Problem(name, at, f"{label}: {message}", severity))
+
+    for key, (key_node, _) in fields.items():
+        if key not in _REQUIRED and key not in _OPTIONAL:
+            report(key_node, f"unknown field {key!r}")
+    for key in _REQUIRED:
+        if key not in fields:
+            report(line, f"missing field {key!r}")
+    if len(problems) > before:
+        return None
+
+    texts: dict[str, str] = {}
+    for key in ("id", "title", "category", "answer", "source", "updated"):
+        value_node = fields[key][1]
+        text = _string(value_node)
+        if text is None:
+            report(value_node, f"{key} must be text")
+        elif not text:
+            report(value_node, f"{key} is empty")
+        else:
+            texts[key] = text
+    lists: dict[str, list[tuple[str, int]]] = {}
+    for key in ("questions", "keywords", "related"):
+        if key not in fields:
+            lists[key] = []
+            continue
+        value_node = fields[key][1]
+        items = _string_list(value_node)
+        if items is None:
+            report(value_node, f"{key} must be a list of text")
+            continue
+        for text, at in items:
+            if not text:
+                report(at, f"empty item in {key}")
+        lists[key] = [(t, at) for t, at in items if t]
+    if len(problems) > before:
+        return None
+    _check_entry(texts, lists, fields, report)
+    return Entry(
+        id=texts["id"],
+        title=texts["title"],
+        category=texts["category"],
+        questions=tuple(q for q, _ in lists["questions"]),
+        keywords=tuple(k for k, _ in lists["keywords"]),
+        answer=texts["answer"],
+        source=texts["source"],
+        updated=texts["updated"],
+        related=tuple(r for r, _ in lists["related"]),
+        line=line,
+        question_lines=tuple(at for _, at in lists["questions"]),
+    )
+
+
+def _check_entry(
+    texts: dict[str, str],
+    lists: dict[str, list[tuple[str, int]]],
+    fields: dict[str, tuple[yaml.Node, yaml.Node]],
+    report: Callable[..., None],
+) -> None:
+    if not ID_RE.match(texts["id"]):
+        report(fields["id"][1], "id must look like 'category.name' (lowercase, digits, _)")
+    if len(texts["title"]) > MAX_TITLE:
+        report(fields["title"][1], f"title is longer than {MAX_TITLE} characters")
+    answer_len = len(texts["answer"])
+    if answer_len > MAX_ANSWER:
+        report(fields["answer"][1], f"answer is longer than {MAX_ANSWER} characters")
+    elif answer_len > LONG_ANSWER:
+        report(fields["answer"][1], f"answer is long ({answer_len} characters)", "warning")
+    try:
+        dt.date.fromisoformat(texts["updated"])
+    except ValueError:
+        report(fields["updated"][1], "updated must be a date like 2026-11-29")
+    questions = lists["questions"]
+    if len(questions) < MIN_QUESTIONS:
+        report(fields["questions"][1], f"needs at least {MIN_QUESTIONS} example questions")
+    seen: set[str] = set()
+    for text, at in questions:
+        if len(text) > MAX_QUESTION:
+            report(at, f"example question longer than {MAX_QUESTION} characters")
+        if text in seen:
+            report(at, f"example question {text!r} is listed twice")
+        seen.add(text)
+
+
+def _check_across(
+    entries: list[Entry], categories: list[Category], name: str, problems: list[Problem]
+) -> None:
+    ids: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.id in ids:
+            problems.append(
+                Problem(
+                    name,
+                    entry.line,
+                    f"duplicate id {entry.id!r} (first at line {ids[entry.id].line})",
+                )
+            )
+        else:
+            ids[entry.id] = entry
+    category_names = {c.name for c in categories}
+    owner: dict[str, Entry] = {}
+    for entry in entries:
+        if categories and entry.category not in category_names:
+            problems.append(
+                Problem(
+                    name, entry.line, f"entry {entry.id!r}: unknown category {entry.category!r}"
+                )
+            )
+        for rel in entry.related:
+            if rel not in ids:
+                problems.append(
+                    Problem(name, entry.line, f"entry {entry.id!r}: related id {rel!r} not found")
+                )
+            elif rel == entry.id:
+                problems.append(
+                    Problem(name, entry.line, f"entry {entry.id!r}: related to itself")
+                )
+        for question, at in zip(entry.questions, entry.question_lines, strict=True):
+            key = "".join(question.split())
+            first = owner.setdefault(key, entry)
+            if first is not entry:
+                problems.append(
+                    Problem(
+                        name,
+                        at,
+                        f"entry {entry.id!r}: example question {question!r} also under "
+                        f"{first.id!r}",
+                    )
+                )
