@@ -139,7 +139,9 @@ class ChatRateLimiter(BaseRateLimiter[int]):
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Process updates of different chats concurrently, and those of one chat in order."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    # Updates waiting for their chat's turn hold a slot, so slots are many (they are cheap):
+    # one villager's flood must not keep everyone else's questions waiting.
+    def __init__(self, max_concurrent_updates: int = 4096) -> None:
         """Run at most `max_concurrent_updates` updates at once."""
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
