@@ -76,6 +76,7 @@ class Weights:
     anchored: float = 0.305
     min_evidence: float = 6.0
     topic_examples: float = 1.0
+    tail_blend: float = 0.6
     unknown_token: float = 0.8
     single_char: float = 0.7
 
@@ -305,13 +306,13 @@ class Matcher:
         return out
 
     def rank(self, text: str) -> list[Candidate]:
-        """Score every plausible entry for `text` (best view per entry), best first."""
-        best: dict[int, float] = {}
-        for view in self.views(text):
-            for f in self.features(view):
-                score = f.score(self.weights)
-                if score > best.get(f.entry, -1.0):
-                    best[f.entry] = score
+        """Score every plausible entry for `text`, best first.
+
+        The whole message sets each entry's score; its last clauses can raise it by part of
+        what they score more, so a generic tail (「多长时间得还」) cannot carry an entry the
+        message as a whole does not support.
+        """
+        best = combine([self.features(v) for v in self.views(text)], self.weights)
         ranked = sorted(best.items(), key=lambda kv: -kv[1])
         return [Candidate(self._docs[i].entry_id, round(s, 1)) for i, s in ranked]
 
@@ -339,6 +340,21 @@ class Matcher:
                         s *= min(1.0, 2 * size / n)
                     found[i] = max(found.get(i, 0.0), s)
         return found
+
+
+def combine(views: Sequence[Sequence[Features]], w: Weights) -> dict[int, float]:
+    """Score each entry from the features of the whole message (first) and of its tails."""
+    if not views:
+        return {}
+    base = {f.entry: f.score(w) for f in views[0]}
+    best = dict(base)
+    for feats in views[1:]:
+        for f in feats:
+            own = base.get(f.entry, 0.0)
+            score = own + w.tail_blend * max(0.0, f.score(w) - own)
+            if score > best.get(f.entry, -1.0):
+                best[f.entry] = score
+    return best
 
 
 def decide(ranked: Sequence[Candidate], t: Thresholds, text: str = "") -> Match:

@@ -13,6 +13,8 @@ _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 MAX_TERM = 8
 # Terms this long may differ from the typed text in one syllable as well (先诊了后付费).
 MIN_WILDCARD = 5
+# Characters that end or join clauses; a two-character window containing one straddles words.
+_FUNCTION_CHARS = frozenset("不了的是吗呢吧啊呀有没在和就都也还又得着过把被给让")
 # Pinyin letters left unexplained by the vocabulary before a latin run is kept as it is
 # (so that "wifi" or "ok" is not forced into Chinese words).
 _MIN_PINYIN_COVER = 0.7
@@ -157,6 +159,8 @@ def _is_typo(window: str, term: str) -> bool:
     sound of a few characters (扶贫的钱 ~ 扶贫搬迁) is a different phrase.
     """
     differing = sum(a != b for a, b in zip(window, term, strict=True))
+    if len(term) == 2 and _FUNCTION_CHARS.intersection(window):
+        return False  # 能干不 is 能干 + 不, not a typo of 干部
     return differing <= (2 if len(term) >= 6 else 1)
 
 

@@ -33,3 +33,8 @@ def test_questions_typed_in_pinyin_become_chinese(matcher: Matcher) -> None:
 
 def test_latin_words_that_are_not_pinyin_stay(matcher: Matcher) -> None:
     assert "wifi" in matcher.analyze("wifi密码").text
+
+
+@pytest.mark.parametrize("text", ["能干不", "俺老是生病"])
+def test_windows_straddling_a_function_word_are_not_corrected(matcher: Matcher, text: str) -> None:
+    assert matcher.analyze(text).text == text
