@@ -103,7 +103,7 @@ def _dispatch(
         matcher = Matcher(load_knowledge(settings.kb_path))
 
         async def chat() -> int:
-            async with await Store.open(settings.db_path) as store:
+            async with await Store.open(settings.db_path, recover=True) as store:
                 service = DialogueService(matcher, store)
                 return await run_console(
                     service, stdin, stdout, greet=not args.no_greeting and stdin.isatty()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
+import logging
 import sqlite3
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -12,6 +18,15 @@ from types import TracebackType
 import aiosqlite
 
 from bot.privacy import mask_pii
+
+logger = logging.getLogger(__name__)
+
+# While the log cannot be written (locked longer than the busy timeout, read-only or full disk,
+# I/O errors) questions wait in memory and are written, oldest first, once it is back. A
+# Telegram message is at most 4096 characters, so the bound keeps this under ~100 MB.
+BACKLOG_LIMIT = 5000
+RETRY_INTERVAL = 5.0  # seconds between attempts while it fails: each may wait the busy timeout
+BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock (a staff command)
 
 
 @dataclass(frozen=True)
@@ -159,34 +174,95 @@ SCHEMA_VERSION = len(MIGRATIONS)
 class Store:
     """Async access to the SQLite log; one connection per process."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        path: Path,
+        *,
+        backlog_limit: int = BACKLOG_LIMIT,
+        retry_interval: float = RETRY_INTERVAL,
+    ) -> None:
         """Wrap an open connection; use `Store.open` instead."""
         self._db = db
         self.path = path
+        # One transaction at a time on the shared connection: a rollback after a failed write
+        # must not take another coroutine's half-done writes with it.
+        self._lock = asyncio.Lock()
+        self._kept: deque[QuestionRecord] = deque()
+        self._backlog_limit = backlog_limit
+        self._retry_interval = retry_interval
+        self._retry_at = 0.0
+        self.dropped = 0  # questions lost because the backlog was full (since start)
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
-        """Open (creating if needed) the database at `path` and migrate it."""
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        recover: bool = False,
+        busy_timeout: float = BUSY_TIMEOUT,
+        backlog_limit: int = BACKLOG_LIMIT,
+        retry_interval: float = RETRY_INTERVAL,
+    ) -> Store:
+        """Open (creating if needed) the database at `path` and migrate it.
+
+        With `recover` (the bot, not staff tools) a corrupt file is checked for, moved aside
+        as `<name>.corrupt-<timestamp>` and replaced by a fresh database.
+        """
         path = Path(path)
-        db = await aiosqlite.connect(path)
+
+        def store(db: aiosqlite.Connection) -> Store:
+            return cls(db, path, backlog_limit=backlog_limit, retry_interval=retry_interval)
+
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a question whose reply went out must survive a crash or power loss; at
-            # Telegram's ~30 messages/s the fsync per commit costs nothing that matters.
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.execute("PRAGMA busy_timeout=5000")
-            await db.execute("PRAGMA foreign_keys=ON")
-            # Deleted or overwritten rows are zeroed on disk, not left in free pages.
-            await db.execute("PRAGMA secure_delete=ON")
-            await migrate(db)
-        except BaseException:
-            await db.close()
-            raise
-        return cls(db, path)
+            return store(await _connect(path, busy_timeout, check=recover))
+        except sqlite3.DatabaseError as exc:
+            if not recover or not _is_corrupt(exc):
+                raise
+            damage = str(exc)
+        aside = await asyncio.to_thread(_move_aside, path)
+        # One line, no traceback: the operator needs what happened and where the old file is.
+        logger.error(
+            "database %s is corrupt (%s): moved it aside to %s and started a fresh one",
+            path,
+            damage,
+            aside.name,
+        )
+        return store(await _connect(path, busy_timeout, check=False))
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Write the questions kept in memory if the database allows, and close it."""
+        if self._kept:
+            await self.flush_kept()
+        if self._kept or self.dropped:
+            logger.error(
+                "closing the question log: %d kept question(s) could not be written, %d dropped",
+                len(self._kept),
+                self.dropped,
+            )
         await self._db.close()
+
+    @property
+    def kept(self) -> int:
+        """How many questions wait in memory for the database to come back."""
+        return len(self._kept)
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        """Hold the connection for one transaction: commit at the end, roll back on error."""
+        async with self._lock:
+            try:
+                yield
+                await self._db.commit()
+            except BaseException:
+                await self._rollback()
+                raise
+
+    async def _rollback(self) -> None:
+        try:
+            await self._db.rollback()
+        except (sqlite3.Error, ValueError):
+            logger.debug("rollback failed too", exc_info=True)
 
     async def __aenter__(self) -> Store:
         return self
@@ -200,7 +276,79 @@ class Store:
         await self.close()
 
     async def record_question(self, rec: QuestionRecord) -> int:
-        """Log one question (masked) and return its id; an unknown one joins the queue."""
+        """Log one question (masked) and return its id; an unknown one joins the queue.
+
+        Questions kept in memory during an outage are written first, in the same transaction.
+        """
+        question_id = await self._write_kept(rec)
+        assert question_id is not None
+        return question_id
+
+    async def record_or_keep(self, rec: QuestionRecord) -> int | None:
+        """Log `rec` and return its id; while the database cannot be written, keep it in memory
+        (bounded; see `kept` and `dropped`) and return None: it is written with the next
+        question, or by `flush_kept`, once the database is back."""
+        if self._kept and time.monotonic() < self._retry_at:
+            self._keep(rec)  # it failed a moment ago: do not make this villager wait again
+            return None
+        try:
+            return await self.record_question(rec)
+        except (sqlite3.Error, OSError) as exc:
+            if not _unavailable(exc):
+                raise
+            self._failed(exc)
+            self._keep(rec)
+            return None
+
+    async def flush_kept(self) -> int:
+        """Try to write the questions kept in memory; return how many were written."""
+        if not self._kept:
+            return 0
+        written = len(self._kept)
+        try:
+            await self._write_kept(None)
+        except (sqlite3.Error, OSError) as exc:
+            if not _unavailable(exc):
+                raise
+            self._failed(exc)
+            return 0
+        return written
+
+    async def _write_kept(self, rec: QuestionRecord | None) -> int | None:
+        """Write the kept questions and then `rec` in one transaction; return `rec`'s id."""
+        async with self._transaction():
+            batch = list(self._kept)
+            for kept in batch:
+                await self._insert(kept)
+            question_id = None if rec is None else await self._insert(rec)
+            await self._db.commit()
+            for _ in batch:  # committed: only now may they leave memory
+                self._kept.popleft()
+        if batch:
+            logger.warning(
+                "question log writable again: wrote %d kept question(s); %d dropped so far",
+                len(batch),
+                self.dropped,
+            )
+        return question_id
+
+    def _keep(self, rec: QuestionRecord) -> None:
+        if len(self._kept) < self._backlog_limit:
+            self._kept.append(rec)
+            return
+        self.dropped += 1  # the oldest are kept: they have waited longest for an answer
+        if self.dropped == 1 or self.dropped % 100 == 0:
+            logger.error("question backlog full (%d): %d dropped", len(self._kept), self.dropped)
+
+    def _failed(self, exc: BaseException) -> None:
+        if not self._kept:
+            logger.warning(
+                "cannot write the question log (%s); keeping questions in memory until it is back",
+                exc,
+            )
+        self._retry_at = time.monotonic() + self._retry_interval
+
+    async def _insert(self, rec: QuestionRecord) -> int:
         reply_to = rec.reply_to if rec.outcome in _REPLYABLE_OUTCOMES else ""
         cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, channel, user_key, reply_to, text, outcome,"
@@ -222,7 +370,6 @@ class Store:
         assert question_id is not None
         if rec.outcome == "unknown":
             await self._queue(question_id)
-        await self._db.commit()
         return question_id
 
     async def _queue(self, question_id: int) -> None:
@@ -242,24 +389,24 @@ class Store:
         self, question_id: int, user_key: str, useful: bool, at: str
     ) -> None:
         """Store 👍/👎 for a question (the latest tap of a villager wins)."""
-        await self._db.execute(
-            "INSERT INTO feedback (question_id, user_key, useful, at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (question_id, user_key) DO UPDATE SET useful = excluded.useful,"
-            " at = excluded.at",
-            (question_id, user_key, int(useful), at),
-        )
-        await self._db.commit()
+        async with self._transaction():
+            await self._db.execute(
+                "INSERT INTO feedback (question_id, user_key, useful, at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (question_id, user_key) DO UPDATE SET useful = excluded.useful,"
+                " at = excluded.at",
+                (question_id, user_key, int(useful), at),
+            )
 
     async def mark_unanswered(self, question_id: int, user_key: str) -> bool:
         """Turn an answered or clarified question into an unknown one ('none of these')."""
-        cursor = await self._db.execute(
-            "UPDATE questions SET outcome = 'unknown' WHERE id = ? AND user_key = ?",
-            (question_id, user_key),
-        )
-        changed = cursor.rowcount > 0
-        if changed:
-            await self._queue(question_id)
-        await self._db.commit()
+        async with self._transaction():
+            cursor = await self._db.execute(
+                "UPDATE questions SET outcome = 'unknown' WHERE id = ? AND user_key = ?",
+                (question_id, user_key),
+            )
+            changed = cursor.rowcount > 0
+            if changed:
+                await self._queue(question_id)
         return changed
 
     async def get_question(self, question_id: int) -> LoggedQuestion | None:
@@ -291,62 +438,62 @@ class Store:
         self, deliveries: Iterable[tuple[int, str]], answer: str, at: str
     ) -> None:
         """Mark questions resolved with `answer`; each gets its delivery state (one commit)."""
-        await self._db.executemany(
-            "INSERT INTO unanswered (question_id, status, answer, resolved_at, delivery)"
-            " VALUES (?, 'resolved', ?, ?, ?) ON CONFLICT (question_id) DO UPDATE SET"
-            " status = 'resolved', answer = excluded.answer,"
-            " resolved_at = excluded.resolved_at, delivery = excluded.delivery, sent_at = NULL,"
-            " claimed_at = NULL",
-            [(qid, answer, at, delivery) for qid, delivery in deliveries],
-        )
-        await self._forget_chats_not_pending()
-        await self._db.commit()
+        async with self._transaction():
+            await self._db.executemany(
+                "INSERT INTO unanswered (question_id, status, answer, resolved_at, delivery)"
+                " VALUES (?, 'resolved', ?, ?, ?) ON CONFLICT (question_id) DO UPDATE SET"
+                " status = 'resolved', answer = excluded.answer,"
+                " resolved_at = excluded.resolved_at, delivery = excluded.delivery,"
+                " sent_at = NULL, claimed_at = NULL",
+                [(qid, answer, at, delivery) for qid, delivery in deliveries],
+            )
+            await self._forget_chats_not_pending()
 
     async def ignore_questions(self, question_ids: Iterable[int], at: str) -> int:
         """Mark queued questions ignored; return how many were changed."""
-        cursor = await self._db.executemany(
-            "UPDATE unanswered SET status = 'ignored', resolved_at = ?, delivery = NULL"
-            " WHERE question_id = ?",
-            [(at, qid) for qid in question_ids],
-        )
-        await self._forget_chats_not_pending()
-        await self._db.commit()
+        async with self._transaction():
+            cursor = await self._db.executemany(
+                "UPDATE unanswered SET status = 'ignored', resolved_at = ?, delivery = NULL"
+                " WHERE question_id = ?",
+                [(at, qid) for qid in question_ids],
+            )
+            await self._forget_chats_not_pending()
         return cursor.rowcount
 
     async def mark_delivered(self, question_ids: Iterable[int], state: str, at: str) -> None:
         """Record that answers were sent (SENT) or cannot be (FAILED); forget those chat ids."""
-        await self._db.executemany(
-            "UPDATE unanswered SET delivery = ?, sent_at = ?"
-            " WHERE question_id = ? AND delivery = 'pending'",
-            [(state, at, qid) for qid in question_ids],
-        )
-        await self._forget_chats_not_pending()
-        await self._db.commit()
+        async with self._transaction():
+            await self._db.executemany(
+                "UPDATE unanswered SET delivery = ?, sent_at = ?"
+                " WHERE question_id = ? AND delivery = 'pending'",
+                [(state, at, qid) for qid in question_ids],
+            )
+            await self._forget_chats_not_pending()
 
     async def claim_deliveries(
         self, question_ids: Iterable[int], at: str, *, stale_before: str
     ) -> list[int]:
         """Claim pending deliveries for one sender; return the ids claimed (not claimed by
         another sender since `stale_before`)."""
-        claimed = []
-        for qid in question_ids:  # one transaction: the write lock keeps other processes out
-            cursor = await self._db.execute(
-                "UPDATE unanswered SET claimed_at = ? WHERE question_id = ?"
-                " AND delivery = 'pending' AND (claimed_at IS NULL OR claimed_at < ?)",
-                (at, qid, stale_before),
-            )
-            if cursor.rowcount:
-                claimed.append(qid)
-        await self._db.commit()
+        async with self._transaction():
+            claimed = []
+            for qid in question_ids:  # one transaction: the write lock keeps other processes out
+                cursor = await self._db.execute(
+                    "UPDATE unanswered SET claimed_at = ? WHERE question_id = ?"
+                    " AND delivery = 'pending' AND (claimed_at IS NULL OR claimed_at < ?)",
+                    (at, qid, stale_before),
+                )
+                if cursor.rowcount:
+                    claimed.append(qid)
         return claimed
 
     async def release_deliveries(self, question_ids: Iterable[int]) -> None:
         """Give back claims on deliveries that were not made (they stay pending)."""
-        await self._db.executemany(
-            "UPDATE unanswered SET claimed_at = NULL WHERE question_id = ?",
-            [(qid,) for qid in question_ids],
-        )
-        await self._db.commit()
+        async with self._transaction():
+            await self._db.executemany(
+                "UPDATE unanswered SET claimed_at = NULL WHERE question_id = ?",
+                [(qid,) for qid in question_ids],
+            )
 
     async def _forget_chats_not_pending(self) -> None:
         # Once a queued question is settled nobody will write to that chat again.
@@ -457,6 +604,72 @@ def _counts(by_outcome: dict[str, int]) -> OutcomeCounts:
         unknown=by_outcome.get("unknown", 0),
         empty=by_outcome.get("empty", 0),
     )
+
+
+class CorruptDatabase(sqlite3.DatabaseError):
+    """`PRAGMA quick_check` found damage in a database file."""
+
+
+async def _connect(path: Path, busy_timeout: float, *, check: bool) -> aiosqlite.Connection:
+    """Open, configure and migrate the database at `path` (with `check`: verify it first)."""
+    db = await aiosqlite.connect(path)
+    try:
+        if check:  # before anything writes to a file that may be damaged
+            await _check(db)
+        await db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a question whose reply went out must survive a crash or power loss; at
+        # Telegram's ~30 messages/s the fsync per commit costs nothing that matters.
+        await db.execute("PRAGMA synchronous=FULL")
+        await db.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
+        await db.execute("PRAGMA foreign_keys=ON")
+        # Deleted or overwritten rows are zeroed on disk, not left in free pages.
+        await db.execute("PRAGMA secure_delete=ON")
+        await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def _check(db: aiosqlite.Connection) -> None:
+    """Raise CorruptDatabase when SQLite's quick integrity check finds damage."""
+    async with db.execute("PRAGMA quick_check(5)") as cursor:
+        found = [str(row[0]) for row in await cursor.fetchall()]
+    if found != ["ok"]:
+        raise CorruptDatabase(" ".join(" ".join(found).split()))  # one line for the log
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Whether `exc` says the file is damaged or not a database at all (not: locked, newer)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    return isinstance(exc, CorruptDatabase) or primary in (
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_NOTADB,
+    )
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """Whether a failed write says the database is out of reach for now (locked, read-only,
+    full, I/O error, damaged) rather than that the program is wrong."""
+    if isinstance(exc, sqlite3.OperationalError | OSError | CorruptDatabase):
+        return True
+    return isinstance(exc, sqlite3.DatabaseError) and _is_corrupt(exc)
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged database and its WAL files to `<name>.corrupt-<UTC timestamp>…`."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    for suffix in ("", "-wal", "-shm"):  # the WAL keeps its name beside its database
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            source.rename(f"{aside}{suffix}")
+    return aside
 
 
 def storable(text: str) -> str:

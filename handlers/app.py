@@ -209,7 +209,8 @@ class _Lifecycle:
         self._upkeep: asyncio.Task[None] | None = None
 
     async def post_init(self, app: PTBApplication) -> None:
-        self._store = await Store.open(self._settings.db_path)
+        # recover: a corrupt log is moved aside and a fresh one started; villagers come first
+        self._store = await Store.open(self._settings.db_path, recover=True)
         rt = app.bot_data[RUNTIME_KEY] = Runtime(
             service=DialogueService(self._matcher, self._store),
             flood=self._flood,

@@ -94,9 +94,14 @@ class KnowledgeWatch:
 
 
 async def upkeep_forever(bot: Bot, rt: Runtime, watch: KnowledgeWatch, interval: float) -> None:
-    """Every `interval` seconds until cancelled: deliver pending answers, reload an edited KB."""
+    """Every `interval` seconds until cancelled: write questions kept in memory while the
+    database failed, reload an edited KB, deliver pending answers."""
     while True:
         try:
+            await store_of(rt).flush_kept()  # a no-op unless the database failed
+            # before deliveries: a knowledge base edit does not wait for a failing database
+            if await asyncio.to_thread(watch.changed):
+                await reload_knowledge(rt)
             done = await deliver_pending(bot, rt)
             if done.sent or done.failed:
                 logger.info(
@@ -104,8 +109,6 @@ async def upkeep_forever(bot: Bot, rt: Runtime, watch: KnowledgeWatch, interval:
                     len(done.sent),
                     len(done.failed),
                 )
-            if await asyncio.to_thread(watch.changed):
-                await reload_knowledge(rt)
         except Exception:  # the edge of a background task: log, and try again next time
             logger.exception("upkeep failed; trying again in %s s", interval)
         await asyncio.sleep(interval)
