@@ -98,6 +98,7 @@ def machine_info() -> dict[str, str]:
         "memory": f"{_memory_gib():.1f} GiB",
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
+        "load average at start (1/5/15 min)": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
         "libraries": ", ".join(f"{d} {_version(d)}" for d in libs),
     }
 

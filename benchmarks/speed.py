@@ -17,7 +17,6 @@ import json
 import os
 import pstats
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -102,8 +101,12 @@ def _pin_one_cpu() -> int:
     return cpu
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _peak_rss_mb(pid: int | str = "self") -> float:
+    """VmHWM: unlike getrusage's ru_maxrss, it starts afresh at exec (not the parent's peak)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _baseline_answer(rank: Callable[[str], Ranked]) -> Callable[[str], object]:
@@ -339,13 +342,10 @@ def _cli_peak_rss(env: dict[str, str]) -> float:
         proc.stdin.write(json.dumps({"q": q}, ensure_ascii=False) + "\n")
         proc.stdin.flush()
         proc.stdout.readline()
-    status = Path(f"/proc/{proc.pid}/status").read_text()
+    peak = _peak_rss_mb(proc.pid)
     proc.stdin.close()
     proc.wait(timeout=60)
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return peak
 
 
 def measure(
