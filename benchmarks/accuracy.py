@@ -1,10 +1,10 @@
-"""Accuracy on ../shared/eval/dev.yaml: the matcher, three baselines and an ablation.
+"""Accuracy on ../shared/eval/dev.yaml (and benchmarks/data/holdout.yaml): matcher, baselines.
 
 Every method gets the same thresholds procedure, tools/calibrate.py's, run on its own scores:
 the calibration data (held-out knowledge-base examples, tests/data/queries.yaml, LCQMC/BQ
 questions as out-of-scope) and the constraints (wrong, out-of-scope answers) are imported from
 calibrate.py; only the grid is made scale-free (quantiles of the method's own scores), since
-BM25 scores are not on a 0-100 scale. dev.yaml is never used for fitting.
+BM25 scores are not on a 0-100 scale. dev.yaml and holdout.yaml are never used for fitting.
 
 usage: python3 -m benchmarks.accuracy [--quick]
 """
@@ -14,15 +14,15 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from benchmarks.baselines import BASELINES, LAYOUTS
-from benchmarks.common import Item, Ranked, RankFn, load_dev, load_kb, table
-from bot.kbcheck import evaluate
+from benchmarks.common import ROOT, Item, Ranked, RankFn, load_dev, load_kb, table
+from bot.kbcheck import evaluate, load_eval_set
 from bot.knowledge import KnowledgeBase
 from bot.match import Matcher, Options, Thresholds, Weights, decide
 from bot.segment import Segmenter
@@ -47,17 +47,19 @@ STAGE_NAMES = {
     "clauses": "last-clause views of long messages",
 }
 OURS = "this matcher"
+HOLDOUT = ROOT / "benchmarks" / "data" / "holdout.yaml"
 
 
 @dataclass
 class Sets:
-    """Calibration data (from tools/calibrate.py) and the dev set."""
+    """Calibration data (from tools/calibrate.py), the dev set and the held-out set."""
 
     folds: list[tuple[KnowledgeBase, list[tuple[str, str]]]]
     ins: list[tuple[str, str]]
     near: list[str]
     bench: list[str]
     dev: list[Item]
+    holdout: list[Item]
 
 
 def load_sets(kb: KnowledgeBase, *, quick: bool = False) -> Sets:
@@ -65,10 +67,11 @@ def load_sets(kb: KnowledgeBase, *, quick: bool = False) -> Sets:
     ins, near, bench = read_sets()
     folds = held_out_kbs(kb)
     dev = load_dev()
+    holdout = load_eval_set(HOLDOUT) if HOLDOUT.exists() else []
     if quick:
         folds = [(folds[0][0], folds[0][1][::10])]
-        return Sets(folds, ins[::20], near[::8], bench[::30], dev[::6])
-    return Sets(folds, ins, near, bench, dev)
+        return Sets(folds, ins[::20], near[::8], bench[::30], dev[::6], holdout[::10])
+    return Sets(folds, ins, near, bench, dev, holdout)
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Runs:
     bench: list[Ranked]
     dev: list[tuple[str, object, Ranked]]
     ms_per_q: float
+    holdout: list[tuple[str, object, Ranked]] = field(default_factory=list)
 
 
 def run_method(build: Callable[[KnowledgeBase], RankFn], kb: KnowledgeBase, sets: Sets) -> Runs:
@@ -95,7 +99,8 @@ def run_method(build: Callable[[KnowledgeBase], RankFn], kb: KnowledgeBase, sets
     start = time.perf_counter()
     dev = [(q, topic, rank(q)) for q, topic in sets.dev]
     ms = 1000 * (time.perf_counter() - start) / max(1, len(sets.dev))
-    return Runs(cal, near, bench, dev, ms)
+    holdout = [(q, topic, rank(q)) for q, topic in sets.holdout]
+    return Runs(cal, near, bench, dev, ms, holdout)
 
 
 def _top(ranked: Ranked) -> tuple[str, float, float]:
@@ -199,15 +204,23 @@ class Result:
     cal: dict[str, float]
     ms_per_q: float
     n_dev: tuple[int, int]
+    holdout: dict[str, float]
+    n_holdout: tuple[int, int]
+
+
+def _figures(
+    runs: Sequence[tuple[str, object, Ranked]], thresholds: Thresholds
+) -> tuple[dict[str, float], tuple[int, int]]:
+    res = evaluate((q, topic, decide(ranked, thresholds, q)) for q, topic, ranked in runs)
+    return res.figures, (res.in_scope, res.out_of_scope)
 
 
 def score(name: str, runs: Runs, thresholds: Thresholds) -> Result:
-    """Apply thresholds to the dev set (bot.kbcheck's metric) and the calibration data."""
-    res = evaluate((q, topic, decide(ranked, thresholds, q)) for q, topic, ranked in runs.dev)
+    """Apply thresholds to dev, holdout (bot.kbcheck's metric) and the calibration data."""
+    dev, n_dev = _figures(runs.dev, thresholds)
+    holdout, n_holdout = _figures(runs.holdout, thresholds)
     cal = figures(calibrate_rows(runs), thresholds)
-    return Result(
-        name, thresholds, res.figures, cal, runs.ms_per_q, (res.in_scope, res.out_of_scope)
-    )
+    return Result(name, thresholds, dev, cal, runs.ms_per_q, n_dev, holdout, n_holdout)
 
 
 def ours_builder(
@@ -307,43 +320,42 @@ def _thr(t: Thresholds) -> str:
     return f"{t.answer:.1f} / {t.clarify:.1f} / {t.margin:.1f}"
 
 
-def target_lines(main: Sequence[Result]) -> list[str]:
+def target_lines(main: Sequence[Result], which: str = "dev") -> list[str]:
     """Per baseline: is the matcher (shipped thresholds) ahead on correct and on wrong at once?
 
     Ahead means more correct answers and no more wrong ones: a baseline that answers almost
     nothing has 0 % wrong, and the matcher can at best tie that.
     """
-    ours = main[0]
+    ours = getattr(main[0], which)
     lines = []
-    for b in main:
-        if b.name.startswith(OURS):
+    for result in main:
+        if result.name.startswith(OURS):
             continue
-        ahead = ours.dev["correct"] > b.dev["correct"] and ours.dev["wrong"] <= b.dev["wrong"]
+        b = getattr(result, which)
+        ahead = ours["correct"] > b["correct"] and ours["wrong"] <= b["wrong"]
         lines.append(
-            f"- vs {b.name}: correct {ours.dev['correct'] - b.dev['correct']:+.1f} points, "
-            f"wrong {ours.dev['wrong'] - b.dev['wrong']:+.1f} points → "
+            f"- vs {result.name}: correct {ours['correct'] - b['correct']:+.1f} points, "
+            f"wrong {ours['wrong'] - b['wrong']:+.1f} points → "
             f"{'ahead' if ahead else '**not ahead**'}"
         )
     return lines
 
 
-def report(data: dict[str, Any]) -> str:
-    """The markdown section."""
-    main: list[Result] = data["main"]
-    sizes = data["sizes"]
-    n_in, n_oos = main[0].n_dev
-    rows = [
-        (
-            r.name,
-            r.dev["correct"],
-            r.dev["helpful"],
-            r.dev["wrong"],
-            r.dev["oos_false"],
-            _thr(r.thresholds),
-            f"{r.ms_per_q:.2f}",
+def _main_table(main: Sequence[Result], which: str) -> str:
+    rows = []
+    for r in main:
+        f = getattr(r, which)
+        rows.append(
+            (
+                r.name,
+                f["correct"],
+                f["helpful"],
+                f["wrong"],
+                f["oos_false"],
+                _thr(r.thresholds),
+                f"{r.ms_per_q:.2f}",
+            )
         )
-        for r in main
-    ]
     header = [
         "method [baseline index layout]",
         "correct %",
@@ -353,16 +365,39 @@ def report(data: dict[str, Any]) -> str:
         "answer / clarify / margin",
         "ms/question",
     ]
+    return table(header, rows, "lrrrrlr")
+
+
+def _n(counts: tuple[int, int]) -> str:
+    n_in, n_oos = counts
+    return (
+        f"{n_in} in-scope questions and {n_oos} out-of-scope ones (one in-scope question = "
+        f"{100 / max(1, n_in):.2f} points)"
+    )
+
+
+def report(data: dict[str, Any]) -> str:
+    """The markdown section."""
+    main: list[Result] = data["main"]
+    sizes = data["sizes"]
     parts = [
-        f"dev.yaml: {n_in} in-scope questions and {n_oos} out-of-scope ones "
-        f"(one in-scope question = {100 / max(1, n_in):.2f} points). Knowledge base: "
-        f"{sizes['entries']} entries. Calibration data: {sizes['calibration_in_scope']} in-scope "
-        f"questions (held-out knowledge-base examples + tests/data/queries.yaml), "
-        f"{sizes['near_oos']} near-miss and {sizes['bench_oos']} LCQMC/BQ out-of-scope ones.",
-        table(header, rows, "lrrrrlr"),
+        f"Knowledge base: {sizes['entries']} entries. Calibration data: "
+        f"{sizes['calibration_in_scope']} in-scope questions (held-out knowledge-base examples "
+        f"+ tests/data/queries.yaml), {sizes['near_oos']} near-miss and {sizes['bench_oos']} "
+        "LCQMC/BQ out-of-scope ones.",
+        f"**dev.yaml** — {_n(main[0].n_dev)}:",
+        _main_table(main, "dev"),
         "**Target** — ahead of every baseline on correct % and on wrong % at once (more "
-        "correct, no more wrong; shipped thresholds):\n" + "\n".join(target_lines(main)),
+        "correct, no more wrong; shipped thresholds), on dev.yaml:\n"
+        + "\n".join(target_lines(main, "dev")),
     ]
+    if main[0].n_holdout[0]:
+        parts += [
+            f"**benchmarks/data/holdout.yaml** — {_n(main[0].n_holdout)}; written from "
+            "shared/policy alone, never used for fitting:",
+            _main_table(main, "holdout"),
+            "Same target on holdout.yaml:\n" + "\n".join(target_lines(main, "holdout")),
+        ]
     tried_rows = [
         (
             name,
@@ -394,32 +429,38 @@ def report(data: dict[str, Any]) -> str:
         ),
     ]
     if data["ablation"]:
-        full = data["ablation"][0]
-        abl_rows = [
-            (
-                r.name,
-                r.dev["correct"],
-                r.dev["correct"] - full.dev["correct"],
-                r.dev["wrong"],
-                r.dev["oos_false"],
-                r.cal["correct"],
-                r.cal["correct"] - full.cal["correct"],
-                r.cal["wrong"],
-            )
-            for r in data["ablation"]
-        ]
-        abl_header = [
-            "variant (thresholds refitted for each)",
-            "dev correct %",
-            "Δ",
-            "dev wrong %",
-            "dev OOS answered %",
-            "calibration correct %",
-            "Δ",
-            "calibration wrong %",
-        ]
-        parts += ["#### Ablation", table(abl_header, abl_rows, "lrrrrrrr")]
+        parts += ["#### Ablation", _ablation_table(data["ablation"])]
     return "\n\n".join(parts)
+
+
+def _ablation_table(ablated: Sequence[Result]) -> str:
+    full = ablated[0]
+    has_holdout = bool(full.n_holdout[0])
+    rows = []
+    for r in ablated:
+        row: list[object] = [r.name, r.dev["correct"], r.dev["correct"] - full.dev["correct"]]
+        row.append(r.dev["wrong"])
+        if has_holdout:
+            row += [
+                r.holdout["correct"],
+                r.holdout["correct"] - full.holdout["correct"],
+                r.holdout["wrong"],
+            ]
+        oos = f"{r.dev['oos_false']:.1f}"
+        if has_holdout:
+            oos += f" / {r.holdout['oos_false']:.1f}"
+        row += [oos, r.cal["correct"], r.cal["correct"] - full.cal["correct"], r.cal["wrong"]]
+        rows.append(row)
+    header = ["variant (thresholds refitted for each)", "dev correct %", "Δ", "dev wrong %"]
+    if has_holdout:
+        header += ["holdout correct %", "Δ", "holdout wrong %"]
+    header += [
+        "OOS answered % (dev" + (" / holdout)" if has_holdout else ")"),
+        "calibration correct %",
+        "Δ",
+        "calibration wrong %",
+    ]
+    return table(header, rows, "l" + "r" * (len(header) - 1))
 
 
 def main() -> int:
