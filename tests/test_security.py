@@ -254,3 +254,21 @@ def test_the_static_check_catches_each_unsafe_construct(source: str) -> None:
 )
 def test_the_static_check_lets_safe_code_through(source: str) -> None:
     assert unsafe_constructs(source) == []
+
+
+async def test_a_candidate_tap_forged_with_another_villagers_question_changes_nothing(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    neighbour = User("telegram", "1002", "1002")
+    async with await Store.open(tmp_path / "log.sqlite3") as store:
+        service = DialogueService(matcher, store)
+        theirs = await service.ask("美国大选谁赢了", neighbour)  # queued for the editors
+        assert theirs.question_id is not None
+        entry = matcher.kb.entries[0]
+        shown = await service.press(f"e:{entry.id}:{theirs.question_id}", VILLAGER)
+        queued = [q.id for q in await store.queued_questions("open")]
+        question = await store.get_question(theirs.question_id)
+    assert shown.entry_id == entry.id  # the entry itself is public: it is shown
+    assert queued == [theirs.question_id]  # but their question stays in the queue
+    assert question is not None
+    assert question.answer is None
