@@ -60,24 +60,25 @@ class Match:
 class Thresholds:
     """Score bounds of the three outcomes; see tools/calibrate.py for their origin."""
 
-    answer: float = 46.0
-    clarify: float = 24.0
-    margin: float = 2.0
+    answer: float = 38.0
+    clarify: float = 21.0
+    margin: float = 12.0
 
 
 @dataclass(frozen=True)
 class Weights:
     """How the scoring signals combine into one 0-100 score (tools/calibrate.py fits them)."""
 
-    coverage: float = 0.472
-    example: float = 0.011
-    keyword: float = 0.068
-    fuzzy: float = 0.144
-    anchored: float = 0.305
-    min_evidence: float = 6.0
-    topic_examples: float = 1.0
+    coverage: float = 0.571
+    example: float = 0.112
+    keyword: float = 0.046
+    fuzzy: float = 0.047
+    anchored: float = 0.224
+    # the least content a question needs to count fully, in words only one entry uses
+    min_evidence: float = 1.245
+    topic_examples: float = 2.0
     tail_blend: float = 0.6
-    unknown_token: float = 0.8
+    unknown_token: float = 1.0
     single_char: float = 0.7
 
 
@@ -193,7 +194,9 @@ class Matcher:
                 self._postings[token].append((i, credit))
         n = len(self._docs)
         self._idf = {t: math.log((n + 1) / (len(p) + 0.5)) for t, p in self._postings.items()}
-        self._unknown_idf = math.log((n + 1) / 0.5) * self.weights.unknown_token
+        top_idf = math.log((n + 1) / 0.5)  # a word only one entry uses, or none
+        self._unknown_idf = top_idf * self.weights.unknown_token
+        self._evidence_floor = top_idf * self.weights.min_evidence
         for doc in self._docs:
             doc.example_weights = [sum(self.weight(t) for t in x) for x in doc.examples]
         if opts.phonetic:
@@ -275,7 +278,7 @@ class Matcher:
                 part = self._query(" ".join(tail))
                 # a tail of one or two common words (还有啥办法) is no question of its own
                 substance = sum(self.weight(t) for t in set(part.tokens))
-                if substance >= self.weights.min_evidence and part.tokens != views[-1].tokens:
+                if substance >= self._evidence_floor and part.tokens != views[-1].tokens:
                     views.append(part)
         return views
 
@@ -293,7 +296,7 @@ class Matcher:
             return []
         # A question of one or two common words is weak evidence for any entry, however
         # completely an entry covers it (「在不」, 「是咋回事」).
-        evidence = max(total, self.weights.min_evidence)
+        evidence = max(total, self._evidence_floor)
         for i in coverage:
             coverage[i] /= evidence
         pre = {i: coverage.get(i, 0.0) + keyword.get(i, 0.0) for i in pool}

@@ -7,6 +7,7 @@ import pytest
 from bot.cli import main
 from bot.kbcheck import check_knowledge
 from bot.knowledge import KnowledgeError, load_knowledge, parse_knowledge
+from tests.conftest import ROOT
 
 VALID = """\
 version: 1
@@ -164,10 +165,22 @@ def test_missing_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
 
 
 def test_example_question_reaching_another_entry_is_reported(tmp_path: Path) -> None:
-    text = VALID.replace("      - 申请低保找谁", "      - 雨露计划一年补多少钱啊", 1)
-    _, problems = check_knowledge(write(tmp_path, text))
-    line = line_of(text, "雨露计划一年补多少钱啊")
-    assert any(f":{line}:" in str(p) and "reaches edu.yulu_plan" in str(p) for p in problems)
+    shipped = (ROOT / "knowledge" / "policies.yaml").read_text(encoding="utf-8")
+    misplaced = "贫困户娃上中职 雨露计划一年补3000元是真的不"
+    # put a 雨露计划 question under 低保, right after 低保's first example question
+    lines = shipped.splitlines()
+    at = lines.index("- id: social.dibao")
+    first_question = next(i for i in range(at, len(lines)) if lines[i].startswith("    - "))
+    lines.insert(first_question + 1, f"    - {misplaced}")
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    (tmp_path / "lexicon.yaml").write_text(
+        (ROOT / "knowledge" / "lexicon.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    _, problems = check_knowledge(path)
+    line = first_question + 2
+    assert any(f":{line}:" in str(p) and "reaches edu.yulu_plan" in str(p) for p in problems), (
+        problems
+    )
 
 
 def test_kb_check_command_prints_file_line_and_exits_1(

@@ -137,7 +137,7 @@ def main() -> int:
     ]
     best = None
     for unknown_token, topic_examples, min_evidence in itertools.product(
-        (1.0,), (1.0, 2.0), (6.0, 8.0)
+        (1.0,), (1.0, 2.0), (1.245, 1.66)
     ):
         base = Weights(
             unknown_token=unknown_token,
