@@ -27,3 +27,16 @@ def test_tokens_drop_fillers_and_map_colloquial_words(matcher: Matcher) -> None:
 def test_segmentation_keeps_every_non_space_character(matcher: Matcher, text: str) -> None:
     text = normalize_text(text)
     assert "".join(matcher.segmenter.cut(text)) == text.replace(" ", "")
+
+
+def test_core_dictionary_keeps_common_words_and_drops_rare_ones() -> None:
+    from bot.segment import CORE_MIN_FREQ, core_dictionary
+
+    words = {}
+    for line in core_dictionary().read_text(encoding="utf-8").splitlines():
+        word, freq, *_ = line.split()
+        words[word] = int(freq)
+    assert "申请" in words
+    assert "孩子" in words
+    assert min(words.values()) >= CORE_MIN_FREQ
+    assert core_dictionary() == core_dictionary()  # written once, then reused
