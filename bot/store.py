@@ -280,7 +280,7 @@ class Store:
 
         Questions kept in memory during an outage are written first, in the same transaction.
         """
-        question_id = await self._write_kept(rec)
+        question_id, _ = await self._write_kept(rec)
         assert question_id is not None
         return question_id
 
@@ -304,9 +304,8 @@ class Store:
         """Try to write the questions kept in memory; return how many were written."""
         if not self._kept:
             return 0
-        written = len(self._kept)
         try:
-            await self._write_kept(None)
+            _, written = await self._write_kept(None)
         except (sqlite3.Error, OSError) as exc:
             if not _unavailable(exc):
                 raise
@@ -314,8 +313,9 @@ class Store:
             return 0
         return written
 
-    async def _write_kept(self, rec: QuestionRecord | None) -> int | None:
-        """Write the kept questions and then `rec` in one transaction; return `rec`'s id."""
+    async def _write_kept(self, rec: QuestionRecord | None) -> tuple[int | None, int]:
+        """Write the kept questions and then `rec` in one transaction; return `rec`'s id and
+        how many kept ones were written."""
         async with self._transaction():
             batch = list(self._kept)
             for kept in batch:
@@ -330,7 +330,7 @@ class Store:
                 len(batch),
                 self.dropped,
             )
-        return question_id
+        return question_id, len(batch)
 
     def _keep(self, rec: QuestionRecord) -> None:
         if len(self._kept) < self._backlog_limit:
