@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ MAX_CANDIDATES = 3
 # Entries scored in full per question, after a cheap pre-ranking on token coverage; keeps the
 # cost flat as the knowledge base grows.
 SHORTLIST = 12
+MAX_POOL = 400
 MAX_KEYWORD = 12
 
 
@@ -188,10 +190,10 @@ class Matcher:
                     self._keyword_entries[key].add(i)
         self._keyword_spread = self._spread()
         self._smalltalk = frozenset(i for i, e in enumerate(kb.entries) if e.is_smalltalk)
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._postings: dict[str, list[int]] = defaultdict(list)
         for i, doc in enumerate(self._docs):
-            for token, credit in doc.credit.items():
-                self._postings[token].append((i, credit))
+            for token in doc.credit:
+                self._postings[token].append(i)
         n = len(self._docs)
         self._idf = {t: math.log((n + 1) / (len(p) + 0.5)) for t, p in self._postings.items()}
         top_idf = math.log((n + 1) / 0.5)  # a word only one entry uses, or none
@@ -287,26 +289,41 @@ class Matcher:
         weights = {t: self.weight(t) for t in dict.fromkeys(query.tokens)}
         total = sum(weights.values())
         keyword = self._keyword_scores(query.compact)
-        coverage: dict[int, float] = defaultdict(float)
-        for token, w in weights.items():
-            for i, credit in self._postings.get(token, ()):
-                coverage[i] += w * credit
-        pool = set(coverage) | set(keyword)
+        pool = self._candidates(weights, keyword)
         if not pool:
             return []
         # A question of one or two common words is weak evidence for any entry, however
         # completely an entry covers it (「在不」, 「是咋回事」).
         evidence = max(total, self._evidence_floor)
-        for i in coverage:
-            coverage[i] /= evidence
-        pre = {i: coverage.get(i, 0.0) + keyword.get(i, 0.0) for i in pool}
+        coverage = {
+            i: sum(w * self._docs[i].credit.get(t, 0.0) for t, w in weights.items()) / evidence
+            for i in pool
+        }
+        best = heapq.nlargest(shortlist, pool, key=lambda i: coverage[i] + keyword.get(i, 0.0))
         out = []
-        for i in sorted(pool, key=lambda i: -pre[i])[:shortlist]:
+        for i in best:
             doc = self._docs[i]
             ex = doc.nearest_example(weights, total)
             fz = _fuzzy(query.joined, doc.example_texts)
-            out.append(Features(i, coverage.get(i, 0.0), ex, keyword.get(i, 0.0), fz))
+            out.append(Features(i, coverage[i], ex, keyword.get(i, 0.0), fz))
         return out
+
+    def _candidates(self, weights: dict[str, float], keyword: dict[int, float]) -> set[int]:
+        """Entries sharing a keyword or a word with the question, the rarest words first.
+
+        Words whose entries would take the pool past MAX_POOL add none (they still count in
+        the coverage of the entries already in): with 10,000 entries a word like 孩子 would
+        otherwise bring in thousands that cannot win. The rarest word is always used.
+        """
+        pool = set(keyword)
+        for token in sorted(weights, key=lambda t: len(self._postings.get(t, ()))):
+            postings = self._postings.get(token)
+            if not postings:
+                continue
+            if pool and len(pool) + len(postings) > MAX_POOL:
+                break
+            pool.update(postings)
+        return pool
 
     def rank(self, text: str) -> list[Candidate]:
         """Score every plausible entry for `text`, best first.
