@@ -368,7 +368,9 @@ class Store:
         )
         question_id = cursor.lastrowid
         assert question_id is not None
-        if rec.outcome == "unknown":
+        # A clarified question waits for editors too, until its villager taps a candidate:
+        # one who taps nothing was not answered.
+        if rec.outcome in _REPLYABLE_OUTCOMES:
             await self._queue(question_id)
         return question_id
 

@@ -82,7 +82,7 @@ async def fill(store: Store) -> dict[str, int]:
     ids["dibao"] = await store.record_question(
         rec("低保咋申请", outcome="answer", entry_id="social.dibao", asked_at=at(9))
     )
-    await store.record_question(rec("看病", outcome="clarify"))
+    ids["clarified"] = await store.record_question(rec("看病", outcome="clarify"))
     await store.record_question(rec("", outcome="empty"))
     ids["vaccine"] = await store.record_question(rec(VACCINE[0], user="201", asked_at=at(1)))
     ids["lamp2"] = await store.record_question(rec(LAMP[1], user="102", asked_at=at(1)))
@@ -123,7 +123,7 @@ async def test_stats_count_today_and_the_period_in_local_days(
     assert [d.day for d in stats.daily][-1] == "2026-11-29"
     assert len(stats.daily) == 7
     assert sum(d.questions for d in stats.daily) == stats.period.questions
-    assert stats.open_unanswered == 6
+    assert stats.open_unanswered == 7  # 6 unknown and 1 clarified question nobody tapped
     data = json.loads(json.dumps(stats.to_dict(), ensure_ascii=False))
     assert data["period"]["answered_pct"] == 30.0
     text = stats.to_text()
@@ -145,8 +145,10 @@ async def test_unanswered_groups_paraphrases_with_a_stable_id(
 ) -> None:
     ids = await fill(store)
     clusters = await unanswered_clusters(store, matcher)
-    assert [c.count for c in clusters] == [4, 2]
-    lamp, vaccine = clusters
+    # the clarified 「看病」 nobody tapped a candidate for waits too, alone
+    assert [c.count for c in clusters] == [4, 2, 1]
+    lamp, vaccine, clarified = clusters
+    assert clarified.question_ids == (ids["clarified"],)
     assert lamp.id == ids["lamp1"]
     assert set(lamp.question_ids) == {ids[k] for k in ("lamp1", "lamp2", "lamp3", "lamp_console")}
     assert lamp.examples == tuple(LAMP)
@@ -181,7 +183,11 @@ async def test_resolve_answers_the_group_and_each_villager_once(
     assert resolved[ids["lamp3"]].delivery == SKIPPED, "villager 101 gets one message"
     assert resolved[ids["lamp_console"]].delivery == SKIPPED
     assert resolved[ids["lamp1"]].delivery == PENDING
-    assert {q.id for q in await store.queued_questions(OPEN)} == {ids["vaccine"], ids["vaccine2"]}
+    assert {q.id for q in await store.queued_questions(OPEN)} == {
+        ids["vaccine"],
+        ids["vaccine2"],
+        ids["clarified"],
+    }
     assert await pending_replies(store) == sorted(recipients, key=lambda r: r.question_id)
     await mark_sent(store, [r.question_id for r in recipients])
     assert await pending_replies(store) == []
@@ -395,7 +401,7 @@ def test_cli_suggest_prints_valid_yaml(
     env, _ = logged
     code, out, _ = run(["log", "suggest"], env)
     assert code == 0
-    assert len(yaml.safe_load(out)) == 2
+    assert len(yaml.safe_load(out)) == 3  # lamps, vaccines, and the clarified 看病
     groups = json.loads(run(["log", "unanswered", "--json"], env)[1])
     for group, block in zip(groups, out.strip().split("\n\n"), strict=True):
         assert f"第 {group['id']} 组" in block

@@ -262,13 +262,15 @@ async def test_only_questions_that_may_need_a_reply_keep_the_chat_id(tmp_path: P
     assert [q.reply_to if q else None for q in kept] == ["", "1001", "1001", ""]
 
 
-async def test_none_of_these_puts_a_question_in_the_queue(tmp_path: Path) -> None:
+async def test_clarified_and_none_of_these_questions_wait_in_the_queue(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "log.sqlite3") as store:
+        answered = await store.record_question(record(outcome="answer"))
         qid = await store.record_question(record(outcome="clarify"))
-        assert await store.queue_size(OPEN) == 0
-        assert not await store.mark_unanswered(qid, "telegram:someone-else")
-        assert await store.mark_unanswered(qid, "telegram:u1")
         assert [q.id for q in await store.queued_questions(OPEN)] == [qid]
+        assert not await store.mark_unanswered(qid, "telegram:someone-else")
+        assert await store.mark_unanswered(answered, "telegram:u1")
+        assert await store.mark_unanswered(qid, "telegram:u1")
+        assert [q.id for q in await store.queued_questions(OPEN)] == [answered, qid]
 
 
 async def test_resolve_ignore_and_delivery_states(tmp_path: Path) -> None:
