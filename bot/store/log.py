@@ -1,23 +1,30 @@
-"""The only module that speaks SQL: question log, feedback, schema migrations (aiosqlite)."""
+"""The question log: questions, feedback, the editors' queue and the in-memory backlog."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import logging
 import sqlite3
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import aiosqlite
 
 from bot.privacy import mask_pii
+from bot.store.records import (
+    OPEN,
+    REPLYABLE_OUTCOMES,
+    LoggedQuestion,
+    OutcomeCounts,
+    QuestionRecord,
+    storable,
+)
+from bot.store.schema import connect, is_corrupt, move_aside, unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -27,148 +34,6 @@ logger = logging.getLogger(__name__)
 BACKLOG_LIMIT = 5000
 RETRY_INTERVAL = 5.0  # seconds between attempts while it fails: each may wait the busy timeout
 BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock (a staff command)
-
-
-@dataclass(frozen=True)
-class QuestionRecord:
-    """One question as it is logged (the text is masked by the store before it is written)."""
-
-    asked_at: str
-    channel: str
-    user_key: str
-    reply_to: str
-    text: str
-    outcome: str
-    entry_id: str | None
-    score: float
-    candidates: Sequence[tuple[str, float]]
-    latency_ms: float
-
-
-# States of a question in the unanswered queue (editors work through it).
-OPEN, RESOLVED, IGNORED = "open", "resolved", "ignored"
-QUEUE_STATES = (OPEN, RESOLVED, IGNORED)
-# Delivery of an editor's answer: waiting for the running bot, delivered, undeliverable (the
-# villager blocked the bot…), or not needed (console user, or the same villager asked twice).
-PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
-# Outcomes whose asker may still need a reply later ("none of these" turns clarify into
-# unknown); for every other question the chat id is not kept: personal data must not pile up.
-_REPLYABLE_OUTCOMES = ("unknown", "clarify")
-
-
-@dataclass(frozen=True)
-class LoggedQuestion:
-    """One stored question, with its place in the unanswered queue (status None: not queued)."""
-
-    id: int
-    asked_at: str
-    channel: str
-    user_key: str
-    reply_to: str
-    text: str
-    outcome: str
-    entry_id: str | None
-    score: float
-    candidates: tuple[tuple[str, float], ...]
-    latency_ms: float
-    status: str | None = None
-    answer: str | None = None
-    resolved_at: str | None = None
-    delivery: str | None = None
-    sent_at: str | None = None
-    useful: int = 0
-    not_useful: int = 0
-
-
-@dataclass(frozen=True)
-class OutcomeCounts:
-    """How many questions ended in each outcome."""
-
-    answer: int = 0
-    clarify: int = 0
-    unknown: int = 0
-    empty: int = 0
-
-    @property
-    def questions(self) -> int:
-        """Questions with text in them (empty messages are not questions)."""
-        return self.answer + self.clarify + self.unknown
-
-
-async def _v1(db: aiosqlite.Connection) -> None:
-    await db.executescript(
-        """
-        CREATE TABLE IF NOT EXISTS questions (
-            id INTEGER PRIMARY KEY,
-            asked_at TEXT NOT NULL,
-            channel TEXT NOT NULL,
-            user_key TEXT NOT NULL,
-            reply_to TEXT NOT NULL DEFAULT '',
-            text TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            entry_id TEXT,
-            score REAL NOT NULL DEFAULT 0,
-            candidates TEXT NOT NULL DEFAULT '[]',
-            latency_ms REAL NOT NULL DEFAULT 0
-        );
-        CREATE INDEX IF NOT EXISTS questions_asked_at ON questions(asked_at);
-        CREATE INDEX IF NOT EXISTS questions_outcome ON questions(outcome);
-        CREATE TABLE IF NOT EXISTS feedback (
-            id INTEGER PRIMARY KEY,
-            question_id INTEGER NOT NULL REFERENCES questions(id),
-            user_key TEXT NOT NULL,
-            useful INTEGER NOT NULL,
-            at TEXT NOT NULL,
-            UNIQUE (question_id, user_key)
-        );
-        """
-    )
-
-
-async def _v2(db: aiosqlite.Connection) -> None:
-    """The unanswered queue; old rows re-masked and stripped of chat ids nobody will answer."""
-    await db.executescript(
-        """
-        CREATE TABLE IF NOT EXISTS unanswered (
-            question_id INTEGER PRIMARY KEY REFERENCES questions(id),
-            status TEXT NOT NULL DEFAULT 'open'
-                CHECK (status IN ('open', 'resolved', 'ignored')),
-            answer TEXT,
-            resolved_at TEXT,
-            delivery TEXT CHECK (delivery IN ('pending', 'sent', 'failed', 'skipped')),
-            sent_at TEXT
-        );
-        CREATE INDEX IF NOT EXISTS unanswered_status ON unanswered(status);
-        CREATE INDEX IF NOT EXISTS unanswered_delivery ON unanswered(delivery);
-        CREATE INDEX IF NOT EXISTS feedback_at ON feedback(at);
-        INSERT OR IGNORE INTO unanswered (question_id)
-            SELECT id FROM questions WHERE outcome = 'unknown';
-        UPDATE questions SET reply_to = '' WHERE outcome NOT IN ('unknown', 'clarify');
-        """
-    )
-    # Rows written by an older, weaker mask_pii are masked again by the current one.
-    async with db.execute("SELECT id, text FROM questions") as cursor:
-        rows = await cursor.fetchall()
-    changed = [(mask_pii(text), qid) for qid, text in rows if mask_pii(text) != text]
-    await db.executemany("UPDATE questions SET text = ? WHERE id = ?", changed)
-    await db.commit()
-
-
-async def _v3(db: aiosqlite.Connection) -> None:
-    """Claims on pending deliveries, so that `policybot log resolve` and the running bot never
-    both send one answer."""
-    async with db.execute("PRAGMA table_info(unanswered)") as cursor:
-        columns = {str(row[1]) for row in await cursor.fetchall()}
-    if "claimed_at" not in columns:
-        await db.execute("ALTER TABLE unanswered ADD COLUMN claimed_at TEXT")
-    await db.commit()
-
-
-# Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
-# Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
-# released one: append a new one.
-MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (_v1, _v2, _v3)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class Store:
@@ -215,12 +80,12 @@ class Store:
             return cls(db, path, backlog_limit=backlog_limit, retry_interval=retry_interval)
 
         try:
-            return store(await _connect(path, busy_timeout, check=recover))
+            return store(await connect(path, busy_timeout, check=recover))
         except sqlite3.DatabaseError as exc:
-            if not recover or not _is_corrupt(exc):
+            if not recover or not is_corrupt(exc):
                 raise
             damage = str(exc)
-        aside = await asyncio.to_thread(_move_aside, path)
+        aside = await asyncio.to_thread(move_aside, path)
         # One line, no traceback: the operator needs what happened and where the old file is.
         logger.error(
             "database %s is corrupt (%s): moved it aside to %s and started a fresh one",
@@ -228,7 +93,7 @@ class Store:
             damage,
             aside.name,
         )
-        return store(await _connect(path, busy_timeout, check=False))
+        return store(await connect(path, busy_timeout, check=False))
 
     async def close(self) -> None:
         """Write the questions kept in memory if the database allows, and close it."""
@@ -294,7 +159,7 @@ class Store:
         try:
             return await self.record_question(rec)
         except (sqlite3.Error, OSError) as exc:
-            if not _unavailable(exc):
+            if not unavailable(exc):
                 raise
             self._failed(exc)
             self._keep(rec)
@@ -307,7 +172,7 @@ class Store:
         try:
             _, written = await self._write_kept(None)
         except (sqlite3.Error, OSError) as exc:
-            if not _unavailable(exc):
+            if not unavailable(exc):
                 raise
             self._failed(exc)
             return 0
@@ -349,7 +214,7 @@ class Store:
         self._retry_at = time.monotonic() + self._retry_interval
 
     async def _insert(self, rec: QuestionRecord) -> int:
-        reply_to = rec.reply_to if rec.outcome in _REPLYABLE_OUTCOMES else ""
+        reply_to = rec.reply_to if rec.outcome in REPLYABLE_OUTCOMES else ""
         cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, channel, user_key, reply_to, text, outcome,"
             " entry_id, score, candidates, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -370,7 +235,7 @@ class Store:
         assert question_id is not None
         # A clarified question waits for editors too, until its villager taps a candidate:
         # one who taps nothing was not answered.
-        if rec.outcome in _REPLYABLE_OUTCOMES:
+        if rec.outcome in REPLYABLE_OUTCOMES:
             await self._queue(question_id)
         return question_id
 
@@ -606,90 +471,3 @@ def _counts(by_outcome: dict[str, int]) -> OutcomeCounts:
         unknown=by_outcome.get("unknown", 0),
         empty=by_outcome.get("empty", 0),
     )
-
-
-class CorruptDatabase(sqlite3.DatabaseError):
-    """`PRAGMA quick_check` found damage in a database file."""
-
-
-async def _connect(path: Path, busy_timeout: float, *, check: bool) -> aiosqlite.Connection:
-    """Open, configure and migrate the database at `path` (with `check`: verify it first)."""
-    db = await aiosqlite.connect(path)
-    try:
-        if check:  # before anything writes to a file that may be damaged
-            await _check(db)
-        await db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a question whose reply went out must survive a crash or power loss; at
-        # Telegram's ~30 messages/s the fsync per commit costs nothing that matters.
-        await db.execute("PRAGMA synchronous=FULL")
-        await db.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
-        await db.execute("PRAGMA foreign_keys=ON")
-        # Deleted or overwritten rows are zeroed on disk, not left in free pages.
-        await db.execute("PRAGMA secure_delete=ON")
-        await migrate(db)
-    except BaseException:
-        await db.close()
-        raise
-    return db
-
-
-async def _check(db: aiosqlite.Connection) -> None:
-    """Raise CorruptDatabase when SQLite's quick integrity check finds damage."""
-    async with db.execute("PRAGMA quick_check(5)") as cursor:
-        found = [str(row[0]) for row in await cursor.fetchall()]
-    if found != ["ok"]:
-        raise CorruptDatabase(" ".join(" ".join(found).split()))  # one line for the log
-
-
-def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
-    """Whether `exc` says the file is damaged or not a database at all (not: locked, newer)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
-    return isinstance(exc, CorruptDatabase) or primary in (
-        sqlite3.SQLITE_CORRUPT,
-        sqlite3.SQLITE_NOTADB,
-    )
-
-
-def _unavailable(exc: BaseException) -> bool:
-    """Whether a failed write says the database is out of reach for now (locked, read-only,
-    full, I/O error, damaged) rather than that the program is wrong."""
-    if isinstance(exc, sqlite3.OperationalError | OSError | CorruptDatabase):
-        return True
-    return isinstance(exc, sqlite3.DatabaseError) and _is_corrupt(exc)
-
-
-def _move_aside(path: Path) -> Path:
-    """Rename a damaged database and its WAL files to `<name>.corrupt-<UTC timestamp>…`."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-    n = 1
-    while aside.exists():
-        n += 1
-        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
-    for suffix in ("", "-wal", "-shm"):  # the WAL keeps its name beside its database
-        source = Path(f"{path}{suffix}")
-        if source.exists():
-            source.rename(f"{aside}{suffix}")
-    return aside
-
-
-def storable(text: str) -> str:
-    """Escape lone surrogates (SQLite stores UTF-8, which cannot hold them) as \\udXXX."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-async def migrate(db: aiosqlite.Connection, *, target: int = SCHEMA_VERSION) -> int:
-    """Bring the schema to `target` (tests stop early); return the version found before."""
-    async with db.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    found = int(row[0]) if row else 0
-    if found > SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(
-            f"database schema {found} is newer than this program's {SCHEMA_VERSION}"
-        )
-    for version in range(found, target):
-        await MIGRATIONS[version](db)
-        await db.execute(f"PRAGMA user_version = {version + 1}")
-        await db.commit()
-    return found

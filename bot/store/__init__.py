@@ -1,0 +1,42 @@
+"""The only package that speaks SQL (aiosqlite): the question log, feedback, the editors'
+queue and the schema with its migrations."""
+
+from bot.store.log import BACKLOG_LIMIT, BUSY_TIMEOUT, RETRY_INTERVAL, Store
+from bot.store.records import (
+    FAILED,
+    IGNORED,
+    OPEN,
+    PENDING,
+    QUEUE_STATES,
+    RESOLVED,
+    SENT,
+    SKIPPED,
+    LoggedQuestion,
+    OutcomeCounts,
+    QuestionRecord,
+    storable,
+)
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION, CorruptDatabase, migrate
+
+__all__ = [
+    "BACKLOG_LIMIT",
+    "BUSY_TIMEOUT",
+    "FAILED",
+    "IGNORED",
+    "MIGRATIONS",
+    "OPEN",
+    "PENDING",
+    "QUEUE_STATES",
+    "RESOLVED",
+    "RETRY_INTERVAL",
+    "SCHEMA_VERSION",
+    "SENT",
+    "SKIPPED",
+    "CorruptDatabase",
+    "LoggedQuestion",
+    "OutcomeCounts",
+    "QuestionRecord",
+    "Store",
+    "migrate",
+    "storable",
+]
