@@ -141,11 +141,10 @@ def run(sections: list[str], *, quick: bool, pairs: int) -> dict[str, Any]:
     return results
 
 
-def render(results: dict[str, Any], argv: list[str]) -> str:
+def render(results: dict[str, Any], argv: list[str], info: dict[str, str]) -> str:
     """The whole document."""
     total = sum(r[2] for r in results.values())
     parts = [INTRO.format(command=_command(argv), minutes=max(1, round(total / 60)))]
-    info = machine_info()
     parts += [
         "## Machine and run",
         table(["", ""], [(k, v) for k, v in info.items()], "ll"),
@@ -184,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         ap.error(f"unknown sections: {', '.join(sorted(unknown))}")
-    text = render(run(sections, quick=args.quick, pairs=args.pairs), argv)
+    info = machine_info()  # before the run: the load average is the machine's, not ours
+    text = render(run(sections, quick=args.quick, pairs=args.pairs), argv, info)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(f"[run_all] wrote {args.out}", file=sys.stderr)

@@ -171,10 +171,9 @@ def _stats(ms: Sequence[float]) -> dict[str, float]:
 QUERY_PARTS = (
     ("normalization", "normalize.py", "normalize_text"),
     ("homophone / pinyin correction", "phonetic.py", "correct"),
-    ("segmentation (jieba)", "segment.py", "tokens"),
-    ("segmentation, whole words (jieba)", "segment.py", "content_text"),
+    ("segmentation (jieba)", "segment.py", "split"),
     ("scoring: features()", "match.py", "features"),
-    ("… weighted Dice over example questions", "match.py", "_dice"),
+    ("… nearest example (weighted Dice)", "match.py", "nearest_example"),
     ("… fuzzy ratio over example questions", "match.py", "_fuzzy"),
     ("… keyword scan", "match.py", "_keyword_scores"),
     ("decision", "match.py", "decide"),
