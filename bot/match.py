@@ -62,9 +62,9 @@ class Match:
 class Thresholds:
     """Score bounds of the three outcomes; see tools/calibrate.py for their origin."""
 
-    answer: float = 38.0
-    clarify: float = 21.0
-    margin: float = 12.0
+    answer: float = 42.0
+    clarify: float = 23.0
+    margin: float = 8.0
 
 
 @dataclass(frozen=True)

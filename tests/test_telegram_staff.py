@@ -101,7 +101,7 @@ async def test_stats_gives_staff_today_and_seven_days(tmp_path: Path, matcher: M
     async with running_bot(tmp_path, matcher, admins=[ADMIN]) as bot:
         [first] = await bot.say(4001, "低保咋申请")
         await bot.say(4002, "低保咋申请")
-        await bot.say(4003, "娃上中专有啥补助")
+        await bot.say(4003, "贷款的事")
         await bot.say(4004, UNKNOWN)
         qid = int(first.buttons()[0][1].split(":")[1])
         await bot.tap(4001, f"f:{qid}:1")

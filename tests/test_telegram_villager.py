@@ -113,7 +113,7 @@ async def test_feedback_taps_are_thanked_and_stored(tmp_path: Path, matcher: Mat
 async def test_vague_question_offers_candidates_and_none_of_these(
     tmp_path: Path, matcher: Matcher
 ) -> None:
-    question = "娃上中专有啥补助"
+    question = "贷款的事"
     verdict = matcher.best_match(question)
     assert verdict.outcome.value == "clarify"
     async with running_bot(tmp_path, matcher) as bot:
@@ -271,7 +271,7 @@ async def test_in_groups_answers_only_when_mentioned_replied_to_or_commanded(
 async def test_forged_callbacks_are_refused(tmp_path: Path, matcher: Matcher) -> None:
     async with running_bot(tmp_path, matcher) as bot:
         [answer] = await bot.say(OTHER, "低保咋申请")
-        [clarify] = await bot.say(OTHER, "娃上中专有啥补助")
+        [clarify] = await bot.say(OTHER, "贷款的事")
         their_answer = question_id(answer.buttons(), "f:")
         their_clarify = question_id(clarify.buttons(), "n:")
         forged = [
@@ -318,7 +318,7 @@ async def test_edited_messages_and_channel_posts_are_not_answered(
 async def test_telegram_and_console_give_the_same_replies(
     tmp_path: Path, matcher: Matcher
 ) -> None:
-    questions = ["低保咋申请", "娃上中专有啥补助", "村口那棵老槐树归谁管", "雨露计划补多少钱"]
+    questions = ["低保咋申请", "贷款的事", "村口那棵老槐树归谁管", "雨露计划补多少钱"]
     console_out = io.StringIO()
     service = DialogueService(matcher, None)
     await run_console(service, io.StringIO("\n".join(questions) + "\n"), console_out, greet=False)
