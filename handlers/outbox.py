@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -14,31 +14,38 @@ from bot.unanswered import Delivery, Recipient, Sender
 logger = logging.getLogger(__name__)
 
 
+async def send_each(
+    recipients: Sequence[Recipient], send_one: Callable[[str, str], Awaitable[object]]
+) -> Delivery:
+    """Send each editor's answer with `send_one(chat_id, text)`; sort out what failed for good."""
+    sent: list[int] = []
+    failed: list[int] = []
+    for recipient in recipients:
+        try:
+            await send_one(recipient.reply_to, recipient.text)
+        except (Forbidden, BadRequest) as exc:
+            # blocked the bot, deleted the account, chat gone: retrying will not help
+            logger.warning("answer to question %s undeliverable: %s", recipient.question_id, exc)
+            failed.append(recipient.question_id)
+        except TelegramError as exc:
+            # flood control, network, Telegram down: the running bot tries again later
+            logger.warning("answer to question %s not sent yet: %s", recipient.question_id, exc)
+        else:
+            sent.append(recipient.question_id)
+    return Delivery(tuple(sent), tuple(failed))
+
+
 def bot_api_sender(settings: Settings) -> Sender:
     """A sender that posts each answer with sendMessage (base URL from the settings)."""
     token = settings.require_token()
     base_url = settings.telegram_base_url or DEFAULT_TELEGRAM_BASE_URL
 
     async def send(recipients: Sequence[Recipient]) -> Delivery:
-        sent: list[int] = []
-        failed: list[int] = []
         async with Bot(token, base_url=base_url) as bot:
-            for recipient in recipients:
-                try:
-                    await bot.send_message(chat_id=recipient.reply_to, text=recipient.text)
-                except (Forbidden, BadRequest) as exc:
-                    # blocked the bot, deleted the account, chat gone: retrying will not help
-                    logger.warning(
-                        "answer to question %s undeliverable: %s", recipient.question_id, exc
-                    )
-                    failed.append(recipient.question_id)
-                except TelegramError as exc:
-                    # flood control, network, Telegram down: the running bot tries again later
-                    logger.warning(
-                        "answer to question %s not sent yet: %s", recipient.question_id, exc
-                    )
-                else:
-                    sent.append(recipient.question_id)
-        return Delivery(tuple(sent), tuple(failed))
+
+            async def send_one(chat_id: str, text: str) -> object:
+                return await bot.send_message(chat_id=chat_id, text=text)
+
+            return await send_each(recipients, send_one)
 
     return send

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.knowledge import LEXICON_NAME, KnowledgeError, load_knowledge
 from bot.match import Matcher
 from bot.review import Delivery, Recipient, Sender, deliver, pending_replies
+from handlers.outbox import send_each
 from handlers.render import send_text
 from handlers.runtime import Runtime, store_of
 
@@ -23,22 +23,7 @@ def bot_sender(bot: Bot) -> Sender:
     """Send editors' answers with the running bot (its rate limits and retries apply)."""
 
     async def send(recipients: Sequence[Recipient]) -> Delivery:
-        sent: list[int] = []
-        failed: list[int] = []
-        for recipient in recipients:
-            try:
-                await send_text(bot, recipient.reply_to, recipient.text)
-            except (Forbidden, BadRequest) as exc:
-                # blocked the bot, left the group, chat gone: trying again will not help
-                logger.info("answer to question %s undeliverable: %s", recipient.question_id, exc)
-                failed.append(recipient.question_id)
-            except TelegramError as exc:
-                logger.warning(
-                    "answer to question %s not sent yet: %s", recipient.question_id, exc
-                )
-            else:
-                sent.append(recipient.question_id)
-        return Delivery(tuple(sent), tuple(failed))
+        return await send_each(recipients, lambda chat_id, text: send_text(bot, chat_id, text))
 
     return send
 
