@@ -21,19 +21,14 @@ import pytest
 from bot import messages
 from bot.cli import build_parser, main
 from tests.conftest import ROOT
-from tests.fakes.botapi import TOKEN, FakeBotAPI, message_update, running_fake, wait_until
-
-STICKER = {
-    "sticker": {
-        "file_id": "s",
-        "file_unique_id": "u",
-        "type": "regular",
-        "width": 1,
-        "height": 1,
-        "is_animated": False,
-        "is_video": False,
-    }
-}
+from tests.fakes.botapi import (
+    STICKER,
+    TOKEN,
+    FakeBotAPI,
+    message_update,
+    running_fake,
+    wait_until,
+)
 
 
 def serve_env(tmp_path: Path, fake: FakeBotAPI | None, **extra: str) -> dict[str, str]:
@@ -81,15 +76,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.parametrize(
-    ("token", "complaint"),
-    [("", "TELEGRAM_BOT_TOKEN is not set"), ("not-a-token", "TELEGRAM_BOT_TOKEN is malformed")],
-)
-def test_missing_or_malformed_token_is_one_clear_line_and_exit_2(
-    tmp_path: Path, token: str, complaint: str
-) -> None:
-    env = serve_env(tmp_path, None, TELEGRAM_BOT_TOKEN=token)
-    done = subprocess.run(
+def serve_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `policybot serve` to its end (it is expected to stop by itself)."""
+    return subprocess.run(
         [sys.executable, "-m", "bot", "serve"],
         cwd=ROOT,
         env=env,
@@ -98,6 +87,17 @@ def test_missing_or_malformed_token_is_one_clear_line_and_exit_2(
         timeout=60,
         check=False,
     )
+
+
+@pytest.mark.parametrize(
+    ("token", "complaint"),
+    [("", "TELEGRAM_BOT_TOKEN is not set"), ("not-a-token", "TELEGRAM_BOT_TOKEN is malformed")],
+)
+def test_missing_or_malformed_token_is_one_clear_line_and_exit_2(
+    tmp_path: Path, token: str, complaint: str
+) -> None:
+    env = serve_env(tmp_path, None, TELEGRAM_BOT_TOKEN=token)
+    done = serve_once(env)
     assert done.returncode == 2
     assert done.stdout == ""
     [line] = done.stderr.splitlines()
@@ -108,15 +108,7 @@ def test_missing_or_malformed_token_is_one_clear_line_and_exit_2(
 def test_token_rejected_by_telegram_exits_2_without_printing_it(tmp_path: Path) -> None:
     with running_fake(accept_token=False) as fake:
         env = serve_env(tmp_path, fake, POLICYBOT_LOG_LEVEL="WARNING")
-        done = subprocess.run(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = serve_once(env)
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
     assert "TELEGRAM_BOT_TOKEN was rejected" in line

@@ -15,6 +15,7 @@ from bot.service import DialogueService, User
 from tests.fakes.botapi import (
     BOT_ID,
     BOT_USERNAME,
+    STICKER,
     command_update,
     message_update,
 )
@@ -225,24 +226,13 @@ async def test_in_groups_answers_only_when_mentioned_replied_to_or_commanded(
         "text": "…",
     }
     someone_else = {**bot_message, "from": {"id": 7, "is_bot": False, "first_name": "李四"}}
-    sticker = {
-        "sticker": {
-            "file_id": "s",
-            "file_unique_id": "u",
-            "type": "regular",
-            "width": 1,
-            "height": 1,
-            "is_animated": False,
-            "is_video": False,
-        }
-    }
     chat = GROUP["id"]
     assert isinstance(chat, int)
     async with running_bot(tmp_path, matcher) as bot:
         ignored = [
             message_update(VILLAGER, text="低保咋申请", chat=GROUP),
             message_update(VILLAGER, text="低保咋申请", chat=GROUP, reply_to=someone_else),
-            message_update(VILLAGER, chat=GROUP, extra=sticker),
+            message_update(VILLAGER, chat=GROUP, extra=STICKER),
             command_update(VILLAGER, "/help@other_bot", chat=GROUP),
         ]
         for update in ignored:

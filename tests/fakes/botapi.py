@@ -406,6 +406,20 @@ def sender(user_id: int) -> dict[str, Any]:
     return {"id": user_id, "is_bot": False, "first_name": f"村民{user_id}", "language_code": "zh"}
 
 
+# A regular sticker as Telegram sends it inside a message ("sticker" field).
+STICKER = {
+    "sticker": {
+        "file_id": "s",
+        "file_unique_id": "u",
+        "type": "regular",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+    }
+}
+
+
 def message_update(
     user_id: int,
     *,
