@@ -22,10 +22,9 @@ from numpy.typing import NDArray
 
 from benchmarks.baselines import BASELINES, LAYOUTS
 from benchmarks.common import ROOT, Item, Ranked, RankFn, load_dev, load_kb, table
-from bot.kbcheck import evaluate, load_eval_set
 from bot.knowledge import KnowledgeBase
-from bot.match import Matcher, Options, Thresholds, Weights, decide
-from bot.segment import Segmenter
+from bot.review import evaluate, load_eval_set
+from bot.understand import Matcher, Options, Segmenter, Thresholds, Weights, decide
 from tools.calibrate import (
     MAX_OOS_BENCH,
     MAX_OOS_NEAR,
@@ -216,7 +215,7 @@ def _figures(
 
 
 def score(name: str, runs: Runs, thresholds: Thresholds) -> Result:
-    """Apply thresholds to dev, holdout (bot.kbcheck's metric) and the calibration data."""
+    """Apply thresholds to dev, holdout (bot.review.kbcheck's metric) and the calibration data."""
     dev, n_dev = _figures(runs.dev, thresholds)
     holdout, n_holdout = _figures(runs.holdout, thresholds)
     cal = figures(calibrate_rows(runs), thresholds)

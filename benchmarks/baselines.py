@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from benchmarks.common import Ranked, RankFn, entry_texts
 from bot.knowledge import Entry, KnowledgeBase
-from bot.match import Candidate
+from bot.understand import Candidate
 
 TOP = 5  # candidates kept per question: decide() needs two, shows three
 # How an entry becomes documents: each example question, the title and each keyword apart (the

@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python benchmarks/x.py` as well as `-m benchmarks.x`
     sys.path.insert(0, str(ROOT))
 
-from bot.kbcheck import load_eval_set  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase, load_knowledge  # noqa: E402
-from bot.match import Candidate  # noqa: E402
+from bot.review import load_eval_set  # noqa: E402
+from bot.understand import Candidate  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 KB_PATH = ROOT / "knowledge" / "policies.yaml"

@@ -28,7 +28,7 @@ from scipy.stats import spearmanr
 from benchmarks.baselines import bigram_vectorizer, jieba_tokenizer
 from benchmarks.common import BENCH_DIR, load_kb, table
 from bot.knowledge import Entry, KnowledgeBase
-from bot.match import Matcher
+from bot.understand import Matcher
 
 DATASETS = (
     ("ATEC", "test.tsv"),

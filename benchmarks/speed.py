@@ -40,7 +40,7 @@ from benchmarks.common import (
     table,
 )
 from bot.knowledge import KnowledgeBase
-from bot.match import Matcher, Thresholds, decide
+from bot.understand import Matcher, Thresholds, decide
 
 SIZES = (0, 1000, 10000)  # 0: the shipped knowledge base as it is
 ROUNDS = 3  # passes over the question list per method
@@ -227,8 +227,8 @@ _PROBE = """
 import json, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
-from bot.knowledge import load_knowledge
-from bot.match import Matcher
+from bot.knowledge.load import load_knowledge
+from bot.understand.match import Matcher
 t1 = time.perf_counter()
 kb = load_knowledge({kb!r})
 t2 = time.perf_counter()
@@ -244,8 +244,8 @@ import cProfile, sys
 sys.path.insert(0, {root!r})
 prof = cProfile.Profile()
 prof.enable()
-from bot.knowledge import load_knowledge
-from bot.match import Matcher
+from bot.knowledge.load import load_knowledge
+from bot.understand.match import Matcher
 Matcher(load_knowledge({kb!r})).best_match("低保咋申请")
 prof.disable()
 prof.dump_stats({out!r})

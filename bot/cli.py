@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import ConfigError, Settings
-from bot.kbcheck import check_knowledge, load_eval_set, print_eval, run_eval
 from bot.knowledge import KnowledgeError, load_knowledge
-from bot.match import Matcher
 from bot.privacy import MaskingFilter
+from bot.review import check_knowledge, load_eval_set, print_eval, run_eval
+from bot.understand import Matcher
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _dispatch(
 ) -> int:
     if args.command == "chat":
         from bot.console import run_console
-        from bot.service import DialogueService
+        from bot.dialogue import DialogueService
         from bot.store import Store
 
         matcher = Matcher(load_knowledge(settings.kb_path))

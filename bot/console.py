@@ -6,8 +6,7 @@ import asyncio
 from typing import TextIO
 
 from bot import messages
-from bot.reply import Button, Reply
-from bot.service import DialogueService, User
+from bot.dialogue import Button, DialogueService, Reply, User
 
 CONSOLE_USER = User("console", "local", "console")
 _QUIT = {"/quit", "/exit", "退出"}

@@ -26,11 +26,10 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import ConfigError, Settings
-from bot.flood import FloodLimiter
+from bot.dialogue import DialogueService, FloodLimiter
 from bot.knowledge import load_knowledge
-from bot.match import Matcher
-from bot.service import DialogueService
 from bot.store import Store
+from bot.understand import Matcher
 from handlers import staff, villager
 from handlers.errors import error_handler
 from handlers.runtime import RUNTIME_KEY, Callback, Runtime
@@ -96,8 +95,13 @@ def build_application(
     read_timeout: float = 10.0,
     upkeep_interval: float = UPKEEP_INTERVAL,
     flood: FloodLimiter | None = None,
+    rate_limiter: ChatRateLimiter | None = None,
 ) -> PTBApplication:
-    """Build the Application: handlers, rate limits, retries, store opened in post_init."""
+    """Build the Application: handlers, rate limits, retries, store opened in post_init.
+
+    `rate_limiter` defaults to Telegram's real limits; tests that are not about pacing pass a
+    fast one so that they do not wait out one message a second per chat.
+    """
     # PTB 22 warns from inside RetryAfter.__init__ on every 429 it parses (it reads its own
     # deprecated int `retry_after`); we never read that attribute, so the warning is noise.
     warnings.filterwarnings(
@@ -111,7 +115,7 @@ def build_application(
         .token(settings.require_token())
         .request(RetryingRequest(read_timeout=read_timeout, connection_pool_size=256))
         .get_updates_request(HTTPXRequest(read_timeout=read_timeout, connection_pool_size=1))
-        .rate_limiter(ChatRateLimiter())
+        .rate_limiter(rate_limiter if rate_limiter is not None else ChatRateLimiter())
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(lifecycle.post_init)
         .post_shutdown(lifecycle.post_shutdown)

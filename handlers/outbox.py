@@ -9,7 +9,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.config import DEFAULT_TELEGRAM_BASE_URL, Settings
-from bot.unanswered import Delivery, Recipient, Sender
+from bot.review import Delivery, Recipient, Sender
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
 from bot import messages
-from bot.reply import Reply
+from bot.dialogue import Reply
 
 # Telegram's limit, counted in UTF-16 code units (an emoji outside the BMP counts twice).
 MAX_MESSAGE = 4096

@@ -11,8 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.flood import FloodLimiter
-from bot.service import DialogueService, User
+from bot.dialogue import DialogueService, FloodLimiter, User
 from bot.store import Store
 
 RUNTIME_KEY = "policybot.runtime"

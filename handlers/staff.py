@@ -11,8 +11,15 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import messages
-from bot.review import ReviewError, collect_stats, deliver, format_clusters, unanswered_clusters
-from bot.unanswered import MAX_ANSWER, resolve_group
+from bot.review import (
+    MAX_ANSWER,
+    ReviewError,
+    collect_stats,
+    deliver,
+    format_clusters,
+    resolve_group,
+    unanswered_clusters,
+)
 from handlers.render import send_text
 from handlers.runtime import Callback, Runtime, runtime, store_of, villager
 from handlers.upkeep import bot_sender, reload_knowledge

@@ -74,13 +74,14 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         overall_per_second: float = OVERALL_PER_SECOND,
         chat_burst: int = CHAT_BURST,
         chat_period: float = CHAT_BURST,
+        group_per_minute: float = GROUP_PER_MINUTE,
         max_retries: int = RETRY_AFTER_ATTEMPTS,
     ) -> None:
         """Allow `chat_burst` messages per `chat_period` seconds in each chat."""
         self._inner = AIORateLimiter(
             overall_max_rate=overall_per_second,
             overall_time_period=1,
-            group_max_rate=GROUP_PER_MINUTE,
+            group_max_rate=group_per_minute,
             group_time_period=60,
             max_retries=max_retries,
         )

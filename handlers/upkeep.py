@@ -10,8 +10,8 @@ from pathlib import Path
 from telegram import Bot
 
 from bot.knowledge import LEXICON_NAME, KnowledgeError, load_knowledge
-from bot.match import Matcher
 from bot.review import Delivery, Recipient, Sender, deliver, pending_replies
+from bot.understand import Matcher
 from handlers.outbox import send_each
 from handlers.render import send_text
 from handlers.runtime import Runtime, store_of

@@ -11,9 +11,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot import messages
-from bot.flood import Verdict
-from bot.reply import Reply, parse_callback
-from bot.service import DialogueService, User
+from bot.dialogue import DialogueService, Reply, User, Verdict, parse_callback
 from handlers.render import keyboard, send_reply, split_text
 from handlers.runtime import runtime, villager
 

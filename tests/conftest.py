@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.match import Matcher
+from bot.understand import Matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KB = ROOT / "knowledge" / "policies.yaml"

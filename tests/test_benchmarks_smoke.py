@@ -15,7 +15,7 @@ from benchmarks import accuracy, pairs
 from benchmarks.baselines import BASELINES, LAYOUTS
 from benchmarks.speed import synthetic_kb
 from bot.knowledge import KnowledgeBase
-from bot.match import Candidate, Matcher, Thresholds
+from bot.understand import Candidate, Matcher, Thresholds
 from tests.conftest import shared_path
 from tools.calibrate import MAX_OOS_BENCH, MAX_OOS_NEAR, MAX_WRONG, figures
 

@@ -7,8 +7,8 @@ import itertools
 import pytest
 import yaml
 
-from bot.cluster import features, group_similar, similarity
-from bot.match import Matcher
+from bot.review.cluster import features, group_similar, similarity
+from bot.understand import Matcher
 from tests.conftest import shared_path
 
 # Out-of-scope needs as villagers type them; each list is one need.

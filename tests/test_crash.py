@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from bot.cli import main
-from bot.service import User
+from bot.dialogue import User
 from tests.conftest import ROOT
 from tests.fakes.botapi import FakeBotAPI, message_update, running_fake, wait_until
 from tests.test_telegram_serve import serve_env, stop

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.flood import FLOOD_LIMIT, FLOOD_WINDOW, FloodLimiter, Verdict
+from bot.dialogue import FLOOD_LIMIT, FLOOD_WINDOW, FloodLimiter, Verdict
 
 
 class Clock:

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.kbcheck import check_knowledge
 from bot.knowledge import KnowledgeBase
+from bot.review import check_knowledge
 from tests.conftest import SHIPPED_KB, shared_path
 
 WHOM_TO_ASK = ("帮扶责任人", "驻村工作队", "村“两委”", "乡镇", "村委会", "县", "学校", "村医")

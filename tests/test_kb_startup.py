@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.kbcheck import check_knowledge
+from bot.review import check_knowledge
 from tests.conftest import SHIPPED_KB
 from tests.fakes.botapi import TOKEN
 

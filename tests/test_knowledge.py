@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.kbcheck import check_knowledge
 from bot.knowledge import KnowledgeError, load_knowledge, parse_knowledge
+from bot.review import check_knowledge
 from tests.conftest import ROOT
 
 VALID = """\

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.match import Candidate, Matcher, Outcome, Thresholds, decide
+from bot.understand import Candidate, Matcher, Outcome, Thresholds, decide
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.normalize import normalize_text
+from bot.understand import normalize_text
 
 
 @given(st.text())

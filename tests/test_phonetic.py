@@ -1,6 +1,6 @@
 import pytest
 
-from bot.match import Matcher
+from bot.understand import Matcher
 
 
 @pytest.mark.parametrize(

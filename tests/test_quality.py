@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.kbcheck import load_eval_set, run_eval
-from bot.match import Matcher
+from bot.review import load_eval_set, run_eval
+from bot.understand import Matcher
 from tests.conftest import ROOT, shared_path
 
 

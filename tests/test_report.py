@@ -11,11 +11,10 @@ from matplotlib import font_manager
 from matplotlib.text import Text
 
 from bot import messages
-from bot.match import Matcher
-from bot.report import cjk_font, draw_report, has_glyphs, render_report
-from bot.stats import collect_stats
+from bot.review import Cluster, collect_stats, unanswered_clusters
+from bot.review.report import cjk_font, draw_report, has_glyphs, render_report
 from bot.store import QuestionRecord, Store
-from bot.unanswered import Cluster, unanswered_clusters
+from bot.understand import Matcher
 
 NOW = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC)
 

@@ -15,25 +15,28 @@ import yaml
 
 from bot import messages
 from bot.cli import main
-from bot.export import COLUMNS, export_csv
-from bot.match import Matcher
 from bot.review import (
+    COLUMNS,
+    LOCAL_TZ,
+    Cluster,
     Delivery,
     Recipient,
     ReviewError,
     collect_stats,
     deliver,
+    export_csv,
     format_clusters,
     ignore,
+    local_day_start,
     mark_sent,
     pending_replies,
     resolve,
+    suggest_yaml,
     unanswered_clusters,
+    utc_iso,
 )
-from bot.stats import LOCAL_TZ, local_day_start, utc_iso
 from bot.store import IGNORED, OPEN, PENDING, RESOLVED, SKIPPED, QuestionRecord, Store
-from bot.suggest import suggest_yaml
-from bot.unanswered import Cluster
+from bot.understand import Matcher
 from tests.fakes.botapi import TOKEN, FakeBotAPI
 
 NOW = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC)  # 12:00 in China

@@ -12,10 +12,10 @@ import pytest
 
 from bot import messages
 from bot.cli import main
-from bot.match import Matcher
+from bot.dialogue import DialogueService, User
 from bot.privacy import mask_pii
-from bot.service import DialogueService, User
 from bot.store import PENDING, QuestionRecord, Store, storable
+from bot.understand import Matcher
 from tests.conftest import ROOT
 
 INJECTIONS = [
@@ -149,7 +149,7 @@ UNSAFE_YAML_LOADERS = {"Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsa
 YAML_CALLS_NEEDING_SAFE_LOADER = {"load", "load_all", "compose", "compose_all", "parse", "scan"}
 SAFE_LOADERS = {"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"}
 # The only f-strings that reach SQL, by what they interpolate: constant SQL, or numbers.
-SQL_INTERPOLATIONS = {"_SELECT", "where", "round(busy_timeout * 1000)", "version + 1"}
+SQL_INTERPOLATIONS = {"SELECT_QUESTIONS", "where", "round(busy_timeout * 1000)", "version + 1"}
 
 
 def unsafe_constructs(source: str, filename: str = "<test>") -> list[str]:
@@ -249,7 +249,7 @@ def test_the_static_check_catches_each_unsafe_construct(source: str) -> None:
         "yaml.safe_load(text)",
         "yaml.compose(text, Loader=yaml.SafeLoader)",
         "db.execute('SELECT * FROM questions WHERE text = ?', (text,))",
-        "db.execute(f'{_SELECT} {where}', params)",
+        "db.execute(f'{SELECT_QUESTIONS} {where}', params)",
     ],
 )
 def test_the_static_check_lets_safe_code_through(source: str) -> None:

@@ -2,8 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.match import Matcher
-from bot.normalize import normalize_text
+from bot.understand import Matcher, normalize_text
 
 
 @pytest.mark.parametrize(
@@ -30,7 +29,7 @@ def test_segmentation_keeps_every_non_space_character(matcher: Matcher, text: st
 
 
 def test_core_dictionary_keeps_common_words_and_drops_rare_ones() -> None:
-    from bot.segment import CORE_MIN_FREQ, core_dictionary
+    from bot.understand.segment import CORE_MIN_FREQ, core_dictionary
 
     words = {}
     for line in core_dictionary().read_text(encoding="utf-8").splitlines():

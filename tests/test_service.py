@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import messages
-from bot.match import Matcher
-from bot.service import DialogueService, User
+from bot.dialogue import DialogueService, User
 from bot.store import Store
+from bot.understand import Matcher
 
 VILLAGER = User("test", "1001", "1001")
 NEIGHBOUR = User("test", "1002", "1002")

@@ -19,9 +19,9 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.match import Matcher
-from bot.service import DialogueService, User
+from bot.dialogue import DialogueService, User
 from bot.store import SCHEMA_VERSION, QuestionRecord, Store
+from bot.understand import Matcher
 from tests.conftest import ROOT
 from tests.fakes.telegram_app import db_rows, running_bot
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot import messages
-from bot.flood import FloodLimiter
-from bot.match import Matcher
+from bot.dialogue import FloodLimiter
+from bot.understand import Matcher
+from handlers.transport import ChatRateLimiter
 from tests.fakes.botapi import message_update
 from tests.fakes.telegram_app import db_rows, running_bot
 
@@ -91,13 +94,14 @@ async def test_polling_resumes_after_get_updates_fails_for_a_while(
     assert len(bot.fake.messages(VILLAGER)) == 1
 
 
+@pytest.mark.slow
 async def test_thirty_villagers_asking_five_questions_at_once_all_get_answers_in_order(
     tmp_path: Path, matcher: Matcher
 ) -> None:
     questions = ["低保咋申请", "雨露计划补多少钱", "看病能报多少", "危房改造补多少钱", "谢谢"]
     expected = [matcher.best_match(q).entry_id for q in questions]
     villagers = range(3001, 3031)
-    async with running_bot(tmp_path, matcher) as bot:
+    async with running_bot(tmp_path, matcher, rate_limiter=ChatRateLimiter()) as bot:
         for round_ in range(len(questions)):
             for user in villagers:
                 bot.fake.push(message_update(user, text=questions[round_]))
@@ -120,12 +124,14 @@ async def test_thirty_villagers_asking_five_questions_at_once_all_get_answers_in
     assert sent[-1].at - sent[0].at >= (150 - 60) / 30
 
 
+@pytest.mark.slow
 async def test_flood_gets_one_slow_down_is_not_stored_and_does_not_hold_up_others(
     tmp_path: Path, matcher: Matcher
 ) -> None:
     now = [1000.0]
     flood = FloodLimiter(clock=lambda: now[0])
-    async with running_bot(tmp_path, matcher, flood=flood) as bot:
+    limiter = ChatRateLimiter()  # the flood is worked off at Telegram's pace
+    async with running_bot(tmp_path, matcher, flood=flood, rate_limiter=limiter) as bot:
         for _ in range(300):  # more than PTB's default 256 concurrent updates
             bot.fake.push(message_update(VILLAGER, text="低保咋申请"))
         [other] = await bot.say(OTHER, "雨露计划补多少钱", within=60)

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import messages
-from bot.reply import Button, Reply
+from bot.dialogue import Button, Reply
 from handlers.render import MAX_MESSAGE, keyboard, split_text, utf16_len
 
 

@@ -14,7 +14,7 @@ import pytest
 from bot import messages
 from bot.cli import main
 from bot.config import DEFAULT_KB
-from bot.match import Matcher
+from bot.understand import Matcher
 from tests.fakes.botapi import command_update
 from tests.fakes.telegram_app import db_rows, running_bot
 

@@ -9,9 +9,9 @@ import pytest
 
 from bot import messages
 from bot.console import render, run_console
+from bot.dialogue import DialogueService, User
 from bot.knowledge import KnowledgeBase
-from bot.match import Matcher
-from bot.service import DialogueService, User
+from bot.understand import Matcher
 from tests.fakes.botapi import (
     BOT_ID,
     BOT_USERNAME,

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
-from bot.match import Features, Matcher, Thresholds, Weights, combine  # noqa: E402
+from bot.understand import Features, Matcher, Thresholds, Weights, combine  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 MAX_WRONG = 2.0

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import DEFAULT_KB, Settings
-from bot.match import Matcher
-from bot.service import DialogueService
+from bot.dialogue import DialogueService
+from bot.understand import Matcher
 from handlers.app import ALLOWED_UPDATES, PTBApplication, build_application
 from handlers.runtime import RUNTIME_KEY, Runtime
+from handlers.transport import ChatRateLimiter
 from tests.fakes.botapi import (
     TOKEN,
     Call,
@@ -114,6 +115,14 @@ class BotUnderTest:
         await self.wait_for(quiet, within)
 
 
+def fast_rate_limiter() -> ChatRateLimiter:
+    """The real limiter class with limits no test reaches: for tests that are not about pacing
+    (those pass `rate_limiter=ChatRateLimiter()` and are marked slow)."""
+    return ChatRateLimiter(
+        overall_per_second=10_000, chat_burst=10_000, chat_period=1, group_per_minute=10_000
+    )
+
+
 @asynccontextmanager
 async def running_bot(
     tmp_path: Path,
@@ -134,6 +143,7 @@ async def running_bot(
         token=TOKEN,
         telegram_base_url=fake.base_url,
     )
+    build.setdefault("rate_limiter", fast_rate_limiter())
     app = build_application(settings, matcher, **build)
     try:
         await app.initialize()

@@ -10,24 +10,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot import messages
-from bot.cluster import group_similar
-from bot.match import Matcher
-from bot.normalize import normalize_text
-from bot.stats import LOCAL_TZ, utc_iso
-from bot.store import FAILED, OPEN, PENDING, QUEUE_STATES, SENT, SKIPPED, LoggedQuestion, Store
+from bot.review.cluster import group_similar
+from bot.review.delivery import Recipient, editor_reply, now_utc, shorten
+from bot.review.stats import LOCAL_TZ, utc_iso
+from bot.store import OPEN, PENDING, QUEUE_STATES, SKIPPED, LoggedQuestion, Store
+from bot.understand import Matcher, normalize_text
 
 # Channels an editor's answer can be delivered on (a console user has gone when it comes).
 REPLYABLE_CHANNELS = frozenset({"telegram"})
 MAX_EXAMPLES = 3
 # Telegram's limit is 4096; the villager's question is quoted, the editor's answer in full.
 MAX_ANSWER = 3500
-MAX_QUOTE = 200
-# A sender holds its claim on an answer this long at most (then it is taken to have crashed).
-CLAIM_TIMEOUT = dt.timedelta(minutes=10)
 
 
 class ReviewError(Exception):
@@ -62,28 +59,6 @@ class Cluster:
             "nearest_entry": self.nearest_entry,
             "nearest_score": self.nearest_score,
         }
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """A villager to send an editor's answer to."""
-
-    question_id: int
-    reply_to: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What a sender did: delivered, and undeliverable for good (blocked bot, chat gone)."""
-
-    sent: tuple[int, ...] = ()
-    failed: tuple[int, ...] = ()
-
-
-# Sends editors' answers (the Bot API in production: handlers/outbox.py); questions neither
-# sent nor failed stay pending for the running bot.
-Sender = Callable[[Sequence[Recipient]], Awaitable[Delivery]]
 
 
 async def unanswered_clusters(
@@ -153,7 +128,7 @@ def format_clusters(
     total = sum(c.count for c in clusters)
     lines = [messages.UNANSWERED_HEADER.format(groups=len(clusters), questions=total)]
     for c in clusters[:limit]:
-        examples = " ".join(f"「{_shorten(t, 40)}」" for t in c.examples)
+        examples = " ".join(f"「{shorten(t, 40)}」" for t in c.examples)
         lines.append(
             messages.UNANSWERED_GROUP.format(
                 id=c.id,
@@ -177,10 +152,6 @@ def local_date(iso: str) -> str:
         return dt.datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%m-%d")
     except ValueError:
         return iso
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 async def _group_of(
@@ -243,7 +214,7 @@ async def resolve_group(
             recipients.append(Recipient(q.id, q.reply_to, editor_reply(q.text, answer)))
         else:
             deliveries.append((q.id, SKIPPED))
-    await store.resolve_questions(deliveries, answer, utc_iso(now or _now()))
+    await store.resolve_questions(deliveries, answer, utc_iso(now or now_utc()))
     return [q.id for q in group], recipients
 
 
@@ -270,60 +241,5 @@ async def ignore_group(
     if question is None or question.status is None:
         return []
     ids = [q.id for q in await _group_of(store, question, matcher)]
-    await store.ignore_questions(ids, utc_iso(now or _now()))
+    await store.ignore_questions(ids, utc_iso(now or now_utc()))
     return ids
-
-
-def editor_reply(question: str, answer: str) -> str:
-    """The message a villager gets: their (masked) question quoted, then the answer."""
-    return messages.EDITOR_REPLY.format(question=_shorten(question, MAX_QUOTE), answer=answer)
-
-
-async def pending_replies(store: Store) -> list[Recipient]:
-    """Answers resolved without a token, waiting for the running bot to send them."""
-    return [
-        Recipient(q.id, q.reply_to, editor_reply(q.text, q.answer or ""))
-        for q in await store.pending_deliveries()
-        if q.reply_to and q.answer
-    ]
-
-
-async def mark_sent(store: Store, question_ids: Sequence[int]) -> None:
-    """Record that these questions' answers were delivered."""
-    await store.mark_delivered(question_ids, SENT, utc_iso(_now()))
-
-
-async def mark_failed(store: Store, question_ids: Sequence[int]) -> None:
-    """Record that these answers can never be delivered (the villager blocked the bot…)."""
-    await store.mark_delivered(question_ids, FAILED, utc_iso(_now()))
-
-
-async def deliver(store: Store, recipients: Sequence[Recipient], sender: Sender) -> Delivery:
-    """Send `recipients` through `sender` and record the outcome; the rest stay pending.
-
-    Each answer is claimed first, so that a villager never gets it twice when the command line
-    and the running bot deliver at the same time; a claim older than CLAIM_TIMEOUT (a sender
-    that crashed) no longer counts.
-    """
-    now = _now()
-    claimed = await store.claim_deliveries(
-        [r.question_id for r in recipients],
-        utc_iso(now),
-        stale_before=utc_iso(now - CLAIM_TIMEOUT),
-    )
-    todo = [r for r in recipients if r.question_id in set(claimed)]
-    if not todo:
-        return Delivery()
-    try:
-        result = await sender(todo)
-    except BaseException:
-        await store.release_deliveries(claimed)
-        raise
-    await mark_sent(store, result.sent)
-    await mark_failed(store, result.failed)
-    await store.release_deliveries(set(claimed) - set(result.sent) - set(result.failed))
-    return result
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

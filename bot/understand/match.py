@@ -12,9 +12,9 @@ from enum import StrEnum
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import Entry, KnowledgeBase
-from bot.normalize import normalize_text
-from bot.phonetic import PhoneticCorrector
-from bot.segment import Segmenter
+from bot.understand.normalize import normalize_text
+from bot.understand.phonetic import PhoneticCorrector
+from bot.understand.segment import Segmenter
 
 # Only the end of a long message is analysed: villagers tell the story first and ask last.
 ANALYSED_CHARS = 300

@@ -10,7 +10,7 @@ from typing import TextIO
 import yaml
 
 from bot.knowledge import KnowledgeBase, Problem, parse_knowledge
-from bot.match import Match, Matcher, Outcome
+from bot.understand import Match, Matcher, Outcome
 
 
 def check_knowledge(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:

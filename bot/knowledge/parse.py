@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.entries import (
+from bot.knowledge.entries import (
     ID_RE,
     LONG_ANSWER,
     MAX_ANSWER,

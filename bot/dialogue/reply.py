@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.knowledge import Category, Entry, KnowledgeBase
-from bot.match import Candidate
+from bot.understand import Candidate
 
 MAX_RELATED = 2
 # Callback data is echoed back by Telegram and can be forged: keep it short, typed and parsed

@@ -13,7 +13,7 @@ LONG_ANSWER = 600  # a villager on a phone stops reading long before this
 MAX_TITLE = 40  # fits one inline button
 MAX_QUESTION = 200
 LEXICON_NAME = "lexicon.yaml"
-BUNDLED_LEXICON = Path(__file__).resolve().parent.parent / "knowledge" / LEXICON_NAME
+BUNDLED_LEXICON = Path(__file__).resolve().parents[2] / "knowledge" / LEXICON_NAME
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import messages
-from bot.knowledge import KnowledgeBase
-from bot.match import Match, Matcher, Outcome
-from bot.reply import (
+from bot.dialogue.reply import (
     Button,
     Reply,
     category_reply,
@@ -23,7 +21,9 @@ from bot.reply import (
     parse_callback,
     unknown_reply,
 )
+from bot.knowledge import KnowledgeBase
 from bot.store import SKIPPED, QuestionRecord, Store
+from bot.understand import Match, Matcher, Outcome
 
 logger = logging.getLogger(__name__)
 # The "answer" recorded when a villager resolved a clarify question by tapping a candidate.

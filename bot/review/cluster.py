@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.match import Matcher
-from bot.normalize import normalize_text
+from bot.understand import Matcher, normalize_text
 
 # Calibrated on tests/test_cluster.py: a paraphrase's best link to its need scores >= 40 for
 # all but one (宽带网速慢找谁 — 村里网太慢了: 24); different needs mostly score <= 30, but two

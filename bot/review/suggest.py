@@ -9,7 +9,7 @@ import yaml
 
 from bot import messages
 from bot.knowledge import MAX_QUESTION, MAX_TITLE, KnowledgeBase
-from bot.unanswered import Cluster, local_date
+from bot.review.unanswered import Cluster, local_date
 
 MAX_QUESTIONS = 12
 

@@ -17,10 +17,10 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 
 from bot import messages
-from bot.match import Matcher
-from bot.stats import Stats, collect_stats
+from bot.review.stats import Stats, collect_stats
+from bot.review.unanswered import Cluster, ReviewError, unanswered_clusters
 from bot.store import Store
-from bot.unanswered import Cluster, ReviewError, unanswered_clusters
+from bot.understand import Matcher
 
 # 1080 x 1920 pixels: a phone screen, portrait.
 SIZE_INCHES = (7.2, 12.8)

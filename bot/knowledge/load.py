@@ -8,33 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.entries import (
+from bot.knowledge.entries import (
     BUNDLED_LEXICON,
     LEXICON_NAME,
-    MAX_QUESTION,
-    MAX_TITLE,
-    Category,
-    Entry,
     KnowledgeBase,
     KnowledgeError,
-    Lexicon,
     Problem,
 )
-from bot.kbyaml import build_kb, build_lexicon, compose
+from bot.knowledge.parse import build_kb, build_lexicon, compose
 
-__all__ = [
-    "LEXICON_NAME",
-    "MAX_QUESTION",
-    "MAX_TITLE",
-    "Category",
-    "Entry",
-    "KnowledgeBase",
-    "KnowledgeError",
-    "Lexicon",
-    "Problem",
-    "load_knowledge",
-    "parse_knowledge",
-]
+__all__ = ["load_knowledge", "parse_knowledge"]
 
 
 def load_knowledge(path: Path | str, lexicon_path: Path | str | None = None) -> KnowledgeBase:

@@ -1,9 +1,5 @@
-"""Staff and editor commands over the question log (`policybot log …`).
-
-The functions the Telegram adapter calls (collect_stats, unanswered_clusters, resolve, …) live
-in bot.stats, bot.unanswered and bot.report and are re-exported here; this module adds the
-command line around them.
-"""
+"""Staff and editor commands over the question log (`policybot log …`): the parsers and the
+command runner around the review functions of this package."""
 
 from __future__ import annotations
 
@@ -16,49 +12,21 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
-from bot.export import export_csv
 from bot.knowledge import KnowledgeError, load_knowledge
-from bot.match import Matcher
-from bot.stats import LOCAL_TZ, Stats, collect_stats, local_day_start, utc_iso
-from bot.store import OPEN, QUEUE_STATES, Store
-from bot.unanswered import (
-    Cluster,
-    Delivery,
-    Recipient,
+from bot.review.delivery import Delivery, Recipient, Sender, deliver
+from bot.review.export import export_csv
+from bot.review.stats import LOCAL_TZ, collect_stats, local_day_start, utc_iso
+from bot.review.unanswered import (
     ReviewError,
-    Sender,
-    deliver,
     format_clusters,
-    ignore,
     ignore_group,
-    mark_failed,
-    mark_sent,
-    pending_replies,
-    resolve,
     resolve_group,
     unanswered_clusters,
 )
+from bot.store import OPEN, QUEUE_STATES, Store
+from bot.understand import Matcher
 
-__all__ = [
-    "Cluster",
-    "Delivery",
-    "Recipient",
-    "ReviewError",
-    "Sender",
-    "Stats",
-    "add_log_parser",
-    "collect_stats",
-    "deliver",
-    "format_clusters",
-    "ignore",
-    "mark_failed",
-    "mark_sent",
-    "pending_replies",
-    "render_report",
-    "resolve",
-    "run_log_command",
-    "unanswered_clusters",
-]
+__all__ = ["add_log_parser", "render_report", "run_log_command"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +34,8 @@ logger = logging.getLogger(__name__)
 async def render_report(
     store: Store, path: Path | str, *, days: int, now: dt.datetime, matcher: Matcher | None = None
 ) -> Path:
-    """Draw the staff report PNG (see bot.report; matplotlib is imported only when needed)."""
-    from bot.report import render_report as render
+    """Draw the staff report PNG (bot.review.report; matplotlib is imported only when needed)."""
+    from bot.review.report import render_report as render
 
     return await render(store, path, days=days, now=now, matcher=matcher)
 
@@ -246,7 +214,7 @@ class _Command:
         return 0
 
     async def _suggest(self, store: Store, matcher: Matcher) -> int:
-        from bot.suggest import suggest_yaml
+        from bot.review.suggest import suggest_yaml
 
         clusters = await unanswered_clusters(store, matcher)
         today = self.now.astimezone(LOCAL_TZ).date()

@@ -1,0 +1,30 @@
+"""The knowledge base: its entries and lexicon, parsed from YAML with line numbers, validated.
+
+Other packages use only these names; `parse` (YAML → entries) and `entries` (the records and
+their limits) are this package's own business.
+"""
+
+from bot.knowledge.entries import (
+    LEXICON_NAME,
+    MAX_QUESTION,
+    MAX_TITLE,
+    Category,
+    Entry,
+    KnowledgeBase,
+    KnowledgeError,
+    Problem,
+)
+from bot.knowledge.load import load_knowledge, parse_knowledge
+
+__all__ = [
+    "LEXICON_NAME",
+    "MAX_QUESTION",
+    "MAX_TITLE",
+    "Category",
+    "Entry",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Problem",
+    "load_knowledge",
+    "parse_knowledge",
+]

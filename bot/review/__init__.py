@@ -1,0 +1,68 @@
+"""What editors and staff do with the question log and the knowledge base: the grouped queue of
+unanswered questions and the answers sent back, statistics, the CSV export, the report picture,
+draft entries, `kb check`/`kb eval`, and the `policybot log` command line around them.
+
+Other packages use only these names. The report picture (`report`, matplotlib) is imported only
+when `render_report` is called.
+"""
+
+from bot.review.cli import add_log_parser, render_report, run_log_command
+from bot.review.delivery import (
+    Delivery,
+    Recipient,
+    Sender,
+    deliver,
+    mark_failed,
+    mark_sent,
+    pending_replies,
+)
+from bot.review.export import COLUMNS, export_csv
+from bot.review.kbcheck import check_knowledge, evaluate, load_eval_set, print_eval, run_eval
+from bot.review.stats import LOCAL_TZ, Stats, collect_stats, local_day_start, utc_iso
+from bot.review.suggest import suggest_yaml
+from bot.review.unanswered import (
+    MAX_ANSWER,
+    Cluster,
+    ReviewError,
+    format_clusters,
+    ignore,
+    ignore_group,
+    resolve,
+    resolve_group,
+    unanswered_clusters,
+)
+
+__all__ = [
+    "COLUMNS",
+    "LOCAL_TZ",
+    "MAX_ANSWER",
+    "Cluster",
+    "Delivery",
+    "Recipient",
+    "ReviewError",
+    "Sender",
+    "Stats",
+    "add_log_parser",
+    "check_knowledge",
+    "collect_stats",
+    "deliver",
+    "evaluate",
+    "export_csv",
+    "format_clusters",
+    "ignore",
+    "ignore_group",
+    "load_eval_set",
+    "local_day_start",
+    "mark_failed",
+    "mark_sent",
+    "pending_replies",
+    "print_eval",
+    "render_report",
+    "resolve",
+    "resolve_group",
+    "run_eval",
+    "run_log_command",
+    "suggest_yaml",
+    "unanswered_clusters",
+    "utc_iso",
+]

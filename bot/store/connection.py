@@ -1,0 +1,87 @@
+"""The one connection a store holds, its transactions, and reading logged questions back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import aiosqlite
+
+from bot.store.records import LoggedQuestion
+
+logger = logging.getLogger(__name__)
+
+
+class Connection:
+    """One aiosqlite connection shared by the process's coroutines, one transaction at a time."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        """Wrap an open connection."""
+        self._db = db
+        # One transaction at a time on the shared connection: a rollback after a failed write
+        # must not take another coroutine's half-done writes with it.
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        """Hold the connection for one transaction: commit at the end, roll back on error."""
+        async with self._lock:
+            try:
+                yield
+                await self._db.commit()
+            except BaseException:
+                await self._rollback()
+                raise
+
+    async def _rollback(self) -> None:
+        try:
+            await self._db.rollback()
+        except (sqlite3.Error, ValueError):
+            logger.debug("rollback failed too", exc_info=True)
+
+    async def _select(self, where: str, params: Sequence[object]) -> list[LoggedQuestion]:
+        async with self._db.execute(f"{SELECT_QUESTIONS} {where}", params) as cursor:
+            return [row_to_question(row) for row in await cursor.fetchall()]
+
+
+SELECT_QUESTIONS = (
+    "SELECT q.id, q.asked_at, q.channel, q.user_key, q.reply_to, q.text, q.outcome,"
+    " q.entry_id, q.score, q.candidates, q.latency_ms, u.status, u.answer, u.resolved_at,"
+    " u.delivery, u.sent_at,"
+    " (SELECT COUNT(*) FROM feedback f WHERE f.question_id = q.id AND f.useful = 1),"
+    " (SELECT COUNT(*) FROM feedback f WHERE f.question_id = q.id AND f.useful = 0)"
+    " FROM questions q LEFT JOIN unanswered u ON u.question_id = q.id"
+)
+
+
+def row_to_question(row: sqlite3.Row | tuple[object, ...]) -> LoggedQuestion:
+    (qid, asked_at, channel, user_key, reply_to, text, outcome, entry_id, score) = row[:9]
+    (candidates, latency, status, answer, resolved_at, delivery, sent_at, up, down) = row[9:]
+    try:
+        pairs = tuple((str(c), float(s)) for c, s in json.loads(str(candidates)))
+    except (ValueError, TypeError):
+        pairs = ()
+    return LoggedQuestion(
+        id=int(str(qid)),
+        asked_at=str(asked_at),
+        channel=str(channel),
+        user_key=str(user_key),
+        reply_to=str(reply_to),
+        text=str(text),
+        outcome=str(outcome),
+        entry_id=None if entry_id is None else str(entry_id),
+        score=float(str(score)),
+        candidates=pairs,
+        latency_ms=float(str(latency)),
+        status=None if status is None else str(status),
+        answer=None if answer is None else str(answer),
+        resolved_at=None if resolved_at is None else str(resolved_at),
+        delivery=None if delivery is None else str(delivery),
+        sent_at=None if sent_at is None else str(sent_at),
+        useful=int(str(up)),
+        not_useful=int(str(down)),
+    )

@@ -1,0 +1,83 @@
+"""What staff read: outcome counts per period and per day, feedback, top entries, exports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from bot.store.connection import SELECT_QUESTIONS, Connection, row_to_question
+from bot.store.records import OPEN, LoggedQuestion, OutcomeCounts
+
+
+class FiguresStore(Connection):
+    """The staff's reads (a part of Store)."""
+
+    async def iter_questions(self, *, since: str = "") -> AsyncIterator[LoggedQuestion]:
+        """Yield every question asked at or after `since` (ISO UTC), oldest first."""
+        query = SELECT_QUESTIONS + " WHERE q.asked_at >= ? ORDER BY q.id"
+        async with self._db.execute(query, (since,)) as cursor:
+            while rows := await cursor.fetchmany(500):
+                for row in rows:
+                    yield row_to_question(row)
+
+    async def outcome_counts(self, since: str, until: str) -> OutcomeCounts:
+        """Count questions per outcome asked in [since, until) (ISO UTC)."""
+        async with self._db.execute(
+            "SELECT outcome, COUNT(*) FROM questions WHERE asked_at >= ? AND asked_at < ?"
+            " GROUP BY outcome",
+            (since, until),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return _counts({str(o): int(n) for o, n in rows})
+
+    async def daily_outcomes(
+        self, since: str, until: str, *, utc_offset_minutes: int
+    ) -> list[tuple[str, OutcomeCounts]]:
+        """Outcome counts per local day (YYYY-MM-DD) for questions asked in [since, until)."""
+        async with self._db.execute(
+            "SELECT date(asked_at, ?) AS day, outcome, COUNT(*) FROM questions"
+            " WHERE asked_at >= ? AND asked_at < ? GROUP BY day, outcome ORDER BY day",
+            (f"{utc_offset_minutes:+d} minutes", since, until),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        days: dict[str, dict[str, int]] = {}
+        for day, outcome, n in rows:
+            days.setdefault(str(day), {})[str(outcome)] = int(n)
+        return [(day, _counts(by_outcome)) for day, by_outcome in days.items()]
+
+    async def feedback_counts(self, since: str, until: str) -> tuple[int, int]:
+        """Return (👍, 👎) taps given in [since, until)."""
+        async with self._db.execute(
+            "SELECT COALESCE(SUM(useful), 0), COALESCE(SUM(1 - useful), 0) FROM feedback"
+            " WHERE at >= ? AND at < ?",
+            (since, until),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def top_entries(self, since: str, until: str, *, limit: int) -> list[tuple[str, int]]:
+        """Return the most answered entries in [since, until) with their counts."""
+        async with self._db.execute(
+            "SELECT entry_id, COUNT(*) AS n FROM questions WHERE outcome = 'answer'"
+            " AND entry_id IS NOT NULL AND asked_at >= ? AND asked_at < ?"
+            " GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT ?",
+            (since, until, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(str(e), int(n)) for e, n in rows]
+
+    async def queue_size(self, status: str = OPEN) -> int:
+        """How many questions are in the unanswered queue in state `status`."""
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM unanswered WHERE status = ?", (status,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+def _counts(by_outcome: dict[str, int]) -> OutcomeCounts:
+    return OutcomeCounts(
+        answer=by_outcome.get("answer", 0),
+        clarify=by_outcome.get("clarify", 0),
+        unknown=by_outcome.get("unknown", 0),
+        empty=by_outcome.get("empty", 0),
+    )

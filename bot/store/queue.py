@@ -1,0 +1,119 @@
+"""The editors' queue: unanswered and clarified questions, their answers and deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.store.connection import Connection
+from bot.store.records import LoggedQuestion
+
+
+class QueueStore(Connection):
+    """The queue's reads and writes (a part of Store)."""
+
+    async def question_owner(self, question_id: int) -> str | None:
+        """Return the user key of the villager who asked question `question_id`."""
+        async with self._db.execute(
+            "SELECT user_key FROM questions WHERE id = ?", (question_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def mark_unanswered(self, question_id: int, user_key: str) -> bool:
+        """Turn an answered or clarified question into an unknown one ('none of these')."""
+        async with self._transaction():
+            cursor = await self._db.execute(
+                "UPDATE questions SET outcome = 'unknown' WHERE id = ? AND user_key = ?",
+                (question_id, user_key),
+            )
+            changed = cursor.rowcount > 0
+            if changed:
+                await self._queue(question_id)
+        return changed
+
+    async def _queue(self, question_id: int) -> None:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO unanswered (question_id) VALUES (?)", (question_id,)
+        )
+
+    async def get_question(self, question_id: int) -> LoggedQuestion | None:
+        """Return question `question_id` with its queue state, or None."""
+        rows = await self._select("WHERE q.id = ?", (question_id,))
+        return rows[0] if rows else None
+
+    async def queued_questions(self, status: str) -> list[LoggedQuestion]:
+        """Return the questions of the unanswered queue in state `status`, oldest first."""
+        return await self._select("WHERE u.status = ? ORDER BY q.id", (status,))
+
+    async def pending_deliveries(self) -> list[LoggedQuestion]:
+        """Return resolved questions whose answer still waits to be sent, oldest first."""
+        return await self._select("WHERE u.delivery = 'pending' ORDER BY q.id", ())
+
+    async def resolve_questions(
+        self, deliveries: Iterable[tuple[int, str]], answer: str, at: str
+    ) -> None:
+        """Mark questions resolved with `answer`; each gets its delivery state (one commit)."""
+        async with self._transaction():
+            await self._db.executemany(
+                "INSERT INTO unanswered (question_id, status, answer, resolved_at, delivery)"
+                " VALUES (?, 'resolved', ?, ?, ?) ON CONFLICT (question_id) DO UPDATE SET"
+                " status = 'resolved', answer = excluded.answer,"
+                " resolved_at = excluded.resolved_at, delivery = excluded.delivery,"
+                " sent_at = NULL, claimed_at = NULL",
+                [(qid, answer, at, delivery) for qid, delivery in deliveries],
+            )
+            await self._forget_chats_not_pending()
+
+    async def ignore_questions(self, question_ids: Iterable[int], at: str) -> int:
+        """Mark queued questions ignored; return how many were changed."""
+        async with self._transaction():
+            cursor = await self._db.executemany(
+                "UPDATE unanswered SET status = 'ignored', resolved_at = ?, delivery = NULL"
+                " WHERE question_id = ?",
+                [(at, qid) for qid in question_ids],
+            )
+            await self._forget_chats_not_pending()
+        return cursor.rowcount
+
+    async def mark_delivered(self, question_ids: Iterable[int], state: str, at: str) -> None:
+        """Record that answers were sent (SENT) or cannot be (FAILED); forget those chat ids."""
+        async with self._transaction():
+            await self._db.executemany(
+                "UPDATE unanswered SET delivery = ?, sent_at = ?"
+                " WHERE question_id = ? AND delivery = 'pending'",
+                [(state, at, qid) for qid in question_ids],
+            )
+            await self._forget_chats_not_pending()
+
+    async def claim_deliveries(
+        self, question_ids: Iterable[int], at: str, *, stale_before: str
+    ) -> list[int]:
+        """Claim pending deliveries for one sender; return the ids claimed (not claimed by
+        another sender since `stale_before`)."""
+        async with self._transaction():
+            claimed = []
+            for qid in question_ids:  # one transaction: the write lock keeps other processes out
+                cursor = await self._db.execute(
+                    "UPDATE unanswered SET claimed_at = ? WHERE question_id = ?"
+                    " AND delivery = 'pending' AND (claimed_at IS NULL OR claimed_at < ?)",
+                    (at, qid, stale_before),
+                )
+                if cursor.rowcount:
+                    claimed.append(qid)
+        return claimed
+
+    async def release_deliveries(self, question_ids: Iterable[int]) -> None:
+        """Give back claims on deliveries that were not made (they stay pending)."""
+        async with self._transaction():
+            await self._db.executemany(
+                "UPDATE unanswered SET claimed_at = NULL WHERE question_id = ?",
+                [(qid,) for qid in question_ids],
+            )
+
+    async def _forget_chats_not_pending(self) -> None:
+        # Once a queued question is settled nobody will write to that chat again.
+        await self._db.execute(
+            "UPDATE questions SET reply_to = '' WHERE reply_to != '' AND id IN"
+            " (SELECT question_id FROM unanswered WHERE status != 'open'"
+            " AND (delivery IS NULL OR delivery != 'pending'))"
+        )
