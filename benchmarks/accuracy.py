@@ -24,11 +24,18 @@ from benchmarks.baselines import BASELINES, LAYOUTS
 from benchmarks.common import ROOT, Item, Ranked, RankFn, load_dev, load_kb, table
 from bot.knowledge import KnowledgeBase
 from bot.review import evaluate, load_eval_set
-from bot.understand import Matcher, Options, Segmenter, Thresholds, Weights, decide
-from tools.calibrate import (
+from bot.understand import (
     MAX_OOS_BENCH,
     MAX_OOS_NEAR,
     MAX_WRONG,
+    Matcher,
+    Options,
+    Segmenter,
+    Thresholds,
+    Weights,
+    decide,
+)
+from tools.calibrate import (
     figures,
     held_out_kbs,
     read_sets,

@@ -174,9 +174,9 @@ QUERY_PARTS = (
     ("segmentation (jieba)", "segment.py", "split"),
     ("scoring: features()", "match.py", "features"),
     ("… nearest example (weighted Dice)", "match.py", "nearest_example"),
-    ("… fuzzy ratio over example questions", "match.py", "_fuzzy"),
+    ("… fuzzy ratio over example questions", "score.py", "fuzzy"),
     ("… keyword scan", "match.py", "_keyword_scores"),
-    ("decision", "match.py", "decide"),
+    ("decision", "decide.py", "decide"),
 )
 STARTUP_PARTS = (
     ("jieba dictionary load", "__init__.py", "initialize"),
@@ -228,7 +228,7 @@ import json, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
 from bot.knowledge.load import load_knowledge
-from bot.understand.match import Matcher
+from bot.understand import Matcher
 t1 = time.perf_counter()
 kb = load_knowledge({kb!r})
 t2 = time.perf_counter()
@@ -245,7 +245,7 @@ sys.path.insert(0, {root!r})
 prof = cProfile.Profile()
 prof.enable()
 from bot.knowledge.load import load_knowledge
-from bot.understand.match import Matcher
+from bot.understand import Matcher
 Matcher(load_knowledge({kb!r})).best_match("低保咋申请")
 prof.disable()
 prof.dump_stats({out!r})

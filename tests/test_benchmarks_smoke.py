@@ -15,9 +15,9 @@ from benchmarks import accuracy, pairs
 from benchmarks.baselines import BASELINES, LAYOUTS
 from benchmarks.speed import synthetic_kb
 from bot.knowledge import KnowledgeBase
-from bot.understand import Candidate, Matcher, Thresholds
+from bot.understand import MAX_OOS_BENCH, MAX_OOS_NEAR, MAX_WRONG, Candidate, Matcher, Thresholds
 from tests.conftest import shared_path
-from tools.calibrate import MAX_OOS_BENCH, MAX_OOS_NEAR, MAX_WRONG, figures
+from tools.calibrate import figures
 
 
 def _ranked(rng: random.Random, topic: str) -> list[Candidate]:

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.cli import main
 from bot.dialogue import User
 from tests.conftest import ROOT
@@ -63,6 +65,7 @@ def answered(fake: FakeBotAPI) -> set[int]:
     return {c.chat_id for c in fake.messages() if c.chat_id in VILLAGERS}
 
 
+@pytest.mark.slow  # a real process or real seconds of waiting
 def test_sigkill_mid_burst_loses_no_answered_question_and_the_bot_answers_after_restart(
     tmp_path: Path,
 ) -> None:

@@ -315,6 +315,7 @@ def _record() -> QuestionRecord:
 # -- the same over Telegram: the real Application, the fake Bot API ----------------------------
 
 
+@pytest.mark.slow  # a real process or real seconds of waiting
 async def test_telegram_villagers_are_answered_while_the_log_is_locked_and_it_catches_up(
     tmp_path: Path, matcher: Matcher
 ) -> None:

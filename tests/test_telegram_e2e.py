@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot import messages
 from bot.cli import main
 from tests.conftest import ROOT
@@ -53,6 +55,7 @@ def _replies(fake: FakeBotAPI, chat_id: int) -> list:  # type: ignore[type-arg]
     ]
 
 
+@pytest.mark.slow  # a real process or real seconds of waiting
 def test_a_day_on_telegram(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
     env = serve_env(tmp_path, None, POLICYBOT_ADMINS=str(ADMIN))

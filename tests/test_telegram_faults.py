@@ -80,6 +80,7 @@ async def test_villager_who_blocked_the_bot_costs_nothing_else(
     assert [c.status for c in to_blocker] == [403]  # no retry, no apology into the void
 
 
+@pytest.mark.slow  # a real process or real seconds of waiting
 async def test_polling_resumes_after_get_updates_fails_for_a_while(
     tmp_path: Path, matcher: Matcher
 ) -> None:

@@ -116,6 +116,7 @@ def test_token_rejected_by_telegram_exits_2_without_printing_it(tmp_path: Path) 
     assert TOKEN.split(":")[1] not in done.stdout + done.stderr
 
 
+@pytest.mark.slow  # a real process or real seconds of waiting
 def test_serve_answers_survives_faults_and_stops_cleanly_on_sigterm_without_leaking_token(
     tmp_path: Path,
 ) -> None:

@@ -28,12 +28,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
-from bot.understand import Features, Matcher, Thresholds, Weights, combine  # noqa: E402
+from bot.understand import (  # noqa: E402
+    MAX_OOS_BENCH,
+    MAX_OOS_NEAR,
+    MAX_WRONG,
+    Features,
+    Matcher,
+    Thresholds,
+    Weights,
+    combine,
+)
 
 SHARED = ROOT.parent / "shared"
-MAX_WRONG = 2.0
-MAX_OOS_NEAR = 5.0  # tests/data/queries.yaml's out-of-scope questions (many near misses)
-MAX_OOS_BENCH = 2.0  # everyday and banking questions from ../shared/bench
 FOLDS = 5
 WEIGHT_SAMPLES = 300
 

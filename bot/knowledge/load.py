@@ -15,7 +15,8 @@ from bot.knowledge.entries import (
     KnowledgeError,
     Problem,
 )
-from bot.knowledge.parse import build_kb, build_lexicon, compose
+from bot.knowledge.nodes import compose
+from bot.knowledge.parse import build_kb, build_lexicon
 
 __all__ = ["load_knowledge", "parse_knowledge"]
 

@@ -7,8 +7,7 @@ line an editor must fix.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import yaml
 
@@ -25,72 +24,7 @@ from bot.knowledge.entries import (
     Lexicon,
     Problem,
 )
-
-
-def compose(path: Path) -> tuple[yaml.Node | None, list[Problem]]:
-    """Read and parse one YAML file into its node tree, or report why it cannot be."""
-    name = str(path)
-    if path.exists() and not path.is_file():
-        # a directory, FIFO or device: reading a FIFO would block start-up forever
-        return None, [Problem(name, 0, "cannot read file: not a regular file")]
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [Problem(name, 0, "file not found")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(name, 0, f"cannot read file: {exc.__class__.__name__}")]
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        return None, [Problem(name, line, f"YAML syntax error: {exc.problem or exc.context}")]
-    except yaml.YAMLError as exc:
-        return None, [Problem(name, 0, f"YAML error: {exc}")]
-    if node is None:
-        return None, [Problem(name, 1, "file is empty")]
-    return node, []
-
-
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _items(node: yaml.MappingNode) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
-    for key, value in node.value:
-        yield str(key.value), key, value
-
-
-def _scalar(node: yaml.Node) -> object:
-    """Construct a plain Python value from a scalar node with the safe loader's rules."""
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
-
-
-def _string(node: yaml.Node) -> str | None:
-    if not isinstance(node, yaml.ScalarNode):
-        return None
-    value = _scalar(node)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool) or value is None:
-        return None
-    return str(value).strip()
-
-
-def _string_list(node: yaml.Node) -> list[tuple[str, int]] | None:
-    if not isinstance(node, yaml.SequenceNode):
-        return None
-    out: list[tuple[str, int]] = []
-    for item in node.value:
-        text = _string(item)
-        if text is None:
-            return None
-        out.append((text, _line(item)))
-    return out
+from bot.knowledge.nodes import items, line_of, string, string_list
 
 
 def build_lexicon(root: yaml.Node | None, name: str, problems: list[Problem]) -> Lexicon:
@@ -98,17 +32,17 @@ def build_lexicon(root: yaml.Node | None, name: str, problems: list[Problem]) ->
     if root is None:
         return Lexicon()
     if not isinstance(root, yaml.MappingNode):
-        problems.append(Problem(name, _line(root), "the lexicon must be a mapping"))
+        problems.append(Problem(name, line_of(root), "the lexicon must be a mapping"))
         return Lexicon()
     synonyms: dict[str, str] = {}
     fillers: set[str] = set()
-    for key, key_node, value in _items(root):
+    for key, key_node, value in items(root):
         if key == "synonyms" and isinstance(value, yaml.MappingNode):
-            for canonical, _, variants_node in _items(value):
-                variants = _string_list(variants_node)
+            for canonical, _, variants_node in items(value):
+                variants = string_list(variants_node)
                 if variants is None:
                     problems.append(
-                        Problem(name, _line(variants_node), f"synonyms of {canonical!r}: a list")
+                        Problem(name, line_of(variants_node), f"synonyms of {canonical!r}: a list")
                     )
                     continue
                 for variant, line in variants:
@@ -118,13 +52,13 @@ def build_lexicon(root: yaml.Node | None, name: str, problems: list[Problem]) ->
                         )
                     synonyms[variant] = canonical
         elif key == "fillers":
-            words = _string_list(value)
+            words = string_list(value)
             if words is None:
-                problems.append(Problem(name, _line(value), "fillers must be a list of words"))
+                problems.append(Problem(name, line_of(value), "fillers must be a list of words"))
             else:
                 fillers.update(w for w, _ in words if w)
         else:
-            problems.append(Problem(name, _line(key_node), f"unknown lexicon key {key!r}"))
+            problems.append(Problem(name, line_of(key_node), f"unknown lexicon key {key!r}"))
     return Lexicon(synonyms=synonyms, fillers=frozenset(fillers))
 
 
@@ -133,16 +67,16 @@ def build_kb(
 ) -> KnowledgeBase | None:
     """Build the knowledge base from its node tree, appending any problems (None: unusable)."""
     if not isinstance(root, yaml.MappingNode):
-        problems.append(Problem(name, _line(root), "top level must be a mapping with 'entries'"))
+        problems.append(Problem(name, line_of(root), "top level must be a mapping with 'entries'"))
         return None
-    top = {key: (key_node, value) for key, key_node, value in _items(root)}
+    top = {key: (key_node, value) for key, key_node, value in items(root)}
     categories = _build_categories(top.get("categories"), name, problems)
     if "entries" not in top:
         problems.append(Problem(name, 1, "missing 'entries' list"))
         return None
     entries_node = top["entries"][1]
     if not isinstance(entries_node, yaml.SequenceNode):
-        problems.append(Problem(name, _line(entries_node), "'entries' must be a list"))
+        problems.append(Problem(name, line_of(entries_node), "'entries' must be a list"))
         return None
     entries = [
         entry
@@ -161,16 +95,16 @@ def _build_categories(
         return []
     node = item[1]
     if not isinstance(node, yaml.SequenceNode):
-        problems.append(Problem(name, _line(node), "'categories' must be a list"))
+        problems.append(Problem(name, line_of(node), "'categories' must be a list"))
         return []
     out: list[Category] = []
     for cat in node.value:
         fields = (
-            {k: _string(v) for k, _, v in _items(cat)} if isinstance(cat, yaml.MappingNode) else {}
+            {k: string(v) for k, _, v in items(cat)} if isinstance(cat, yaml.MappingNode) else {}
         )
         key, cname = fields.get("key"), fields.get("name")
         if not key or not cname:
-            problems.append(Problem(name, _line(cat), "a category needs 'key' and 'name'"))
+            problems.append(Problem(name, line_of(cat), "a category needs 'key' and 'name'"))
             continue
         out.append(Category(key, cname))
     return out
@@ -181,17 +115,17 @@ _OPTIONAL = ("keywords", "related")
 
 
 def _build_entry(node: yaml.Node, name: str, problems: list[Problem]) -> Entry | None:
-    line = _line(node)
+    line = line_of(node)
     if not isinstance(node, yaml.MappingNode):
         problems.append(Problem(name, line, "an entry must be a mapping (id, title, …)"))
         return None
-    fields = {key: (key_node, value) for key, key_node, value in _items(node)}
-    raw_id = _string(fields["id"][1]) if "id" in fields else None
+    fields = {key: (key_node, value) for key, key_node, value in items(node)}
+    raw_id = string(fields["id"][1]) if "id" in fields else None
     label = f"entry {raw_id!r}" if raw_id else "entry"
     before = len(problems)
 
     def report(where: yaml.Node | int, message: str, severity: str = "error") -> None:
-        at = where if isinstance(where, int) else _line(where)
+        at = where if isinstance(where, int) else line_of(where)
         problems.append(Problem(name, at, f"{label}: {message}", severity))
 
     for key, (key_node, _) in fields.items():
@@ -203,30 +137,8 @@ def _build_entry(node: yaml.Node, name: str, problems: list[Problem]) -> Entry |
     if len(problems) > before:
         return None
 
-    texts: dict[str, str] = {}
-    for key in ("id", "title", "category", "answer", "source", "updated"):
-        value_node = fields[key][1]
-        text = _string(value_node)
-        if text is None:
-            report(value_node, f"{key} must be text")
-        elif not text:
-            report(value_node, f"{key} is empty")
-        else:
-            texts[key] = text
-    lists: dict[str, list[tuple[str, int]]] = {}
-    for key in ("questions", "keywords", "related"):
-        if key not in fields:
-            lists[key] = []
-            continue
-        value_node = fields[key][1]
-        items = _string_list(value_node)
-        if items is None:
-            report(value_node, f"{key} must be a list of text")
-            continue
-        for text, at in items:
-            if not text:
-                report(at, f"empty item in {key}")
-        lists[key] = [(t, at) for t, at in items if t]
+    texts = _texts(fields, report)
+    lists = _lists(fields, report)
     if len(problems) > before:
         return None
     _check_entry(texts, lists, fields, report)
@@ -243,6 +155,44 @@ def _build_entry(node: yaml.Node, name: str, problems: list[Problem]) -> Entry |
         line=line,
         question_lines=tuple(at for _, at in lists["questions"]),
     )
+
+
+Report = Callable[..., None]
+_Fields = dict[str, tuple[yaml.Node, yaml.Node]]
+
+
+def _texts(fields: _Fields, report: Report) -> dict[str, str]:
+    """The entry's one-line fields that are non-empty text; the others are reported."""
+    texts: dict[str, str] = {}
+    for key in ("id", "title", "category", "answer", "source", "updated"):
+        value_node = fields[key][1]
+        text = string(value_node)
+        if text is None:
+            report(value_node, f"{key} must be text")
+        elif not text:
+            report(value_node, f"{key} is empty")
+        else:
+            texts[key] = text
+    return texts
+
+
+def _lists(fields: _Fields, report: Report) -> dict[str, list[tuple[str, int]]]:
+    """The entry's list fields as (text, line) pairs, empty items reported and left out."""
+    lists: dict[str, list[tuple[str, int]]] = {}
+    for key in ("questions", "keywords", "related"):
+        if key not in fields:
+            lists[key] = []
+            continue
+        value_node = fields[key][1]
+        items = string_list(value_node)
+        if items is None:
+            report(value_node, f"{key} must be a list of text")
+            continue
+        for text, at in items:
+            if not text:
+                report(at, f"empty item in {key}")
+        lists[key] = [(t, at) for t, at in items if t]
+    return lists
 
 
 def _check_entry(

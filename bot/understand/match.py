@@ -5,131 +5,24 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
-
-from rapidfuzz import fuzz, process
 
 from bot.knowledge import Entry, KnowledgeBase
+from bot.understand.analyze import Query
+from bot.understand.decide import Candidate, Match, decide
 from bot.understand.normalize import normalize_text
 from bot.understand.phonetic import PhoneticCorrector
+from bot.understand.score import Features, combine, fuzzy
 from bot.understand.segment import Segmenter
-
-# Only the end of a long message is analysed: villagers tell the story first and ask last.
-ANALYSED_CHARS = 300
-MAX_CANDIDATES = 3
-# Entries scored in full per question, after a cheap pre-ranking on token coverage; keeps the
-# cost flat as the knowledge base grows.
-SHORTLIST = 12
-MAX_POOL = 400
-MAX_KEYWORD = 12
-
-
-class Outcome(StrEnum):
-    """What the bot does with a question."""
-
-    ANSWER = "answer"
-    CLARIFY = "clarify"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """An entry and how well the question matches it (0-100)."""
-
-    id: str
-    score: float
-
-
-@dataclass(frozen=True)
-class Match:
-    """The matcher's verdict on one question."""
-
-    outcome: Outcome
-    entry_id: str | None
-    score: float
-    candidates: tuple[Candidate, ...]
-    text: str = ""
-
-    @property
-    def best(self) -> Candidate | None:
-        """The best-ranked candidate, if any."""
-        return self.candidates[0] if self.candidates else None
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Score bounds of the three outcomes; see tools/calibrate.py for their origin."""
-
-    answer: float = 42.0
-    clarify: float = 23.0
-    margin: float = 8.0
-
-
-@dataclass(frozen=True)
-class Weights:
-    """How the scoring signals combine into one 0-100 score (tools/calibrate.py fits them)."""
-
-    coverage: float = 0.571
-    example: float = 0.112
-    keyword: float = 0.046
-    fuzzy: float = 0.047
-    anchored: float = 0.224
-    # the least content a question needs to count fully, in words only one entry uses
-    min_evidence: float = 1.245
-    topic_examples: float = 2.0
-    tail_blend: float = 0.6
-    unknown_token: float = 1.0
-    single_char: float = 0.7
-
-
-@dataclass(frozen=True)
-class Options:
-    """Pipeline stages that can be switched off, for the ablation benchmark."""
-
-    normalize: bool = True
-    domain_dict: bool = True
-    synonyms: bool = True
-    phonetic: bool = True
-    clauses: bool = True
-
-
-@dataclass(frozen=True)
-class Query:
-    """A question after normalization, typo correction and segmentation."""
-
-    text: str
-    tokens: tuple[str, ...]
-    compact: str = ""
-
-    @property
-    def joined(self) -> str:
-        """The content tokens run together, for character-level fuzzy comparison."""
-        return "".join(dict.fromkeys(self.tokens))
-
-
-@dataclass(frozen=True)
-class Features:
-    """The signals of one (question, entry) pair, each in 0..1."""
-
-    entry: int
-    coverage: float
-    example: float
-    keyword: float
-    fuzzy: float
-
-    def score(self, w: Weights) -> float:
-        """Combine the signals into a 0-100 score."""
-        total = (
-            w.coverage * self.coverage
-            + w.example * self.example
-            + w.keyword * self.keyword
-            + w.fuzzy * self.fuzzy
-            # a keyword counts fully only where the rest of the question fits the entry too
-            + w.anchored * self.keyword * self.coverage
-        )
-        return min(100.0, 100 * total)
+from bot.understand.tuning import (
+    ANALYSED_CHARS,
+    MAX_KEYWORD,
+    MAX_POOL,
+    SHORTLIST,
+    Options,
+    Thresholds,
+    Weights,
+)
 
 
 @dataclass
@@ -304,7 +197,7 @@ class Matcher:
         for i in best:
             doc = self._docs[i]
             ex = doc.nearest_example(weights, total)
-            fz = _fuzzy(query.joined, doc.example_texts)
+            fz = fuzzy(query.joined, doc.example_texts)
             out.append(Features(i, coverage[i], ex, keyword.get(i, 0.0), fz))
         return out
 
@@ -360,38 +253,3 @@ class Matcher:
                         s *= min(1.0, 2 * size / n)
                     found[i] = max(found.get(i, 0.0), s)
         return found
-
-
-def combine(views: Sequence[Sequence[Features]], w: Weights) -> dict[int, float]:
-    """Score each entry from the features of the whole message (first) and of its tails."""
-    if not views:
-        return {}
-    base = {f.entry: f.score(w) for f in views[0]}
-    best = dict(base)
-    for feats in views[1:]:
-        for f in feats:
-            own = base.get(f.entry, 0.0)
-            score = own + w.tail_blend * max(0.0, f.score(w) - own)
-            if score > best.get(f.entry, -1.0):
-                best[f.entry] = score
-    return best
-
-
-def decide(ranked: Sequence[Candidate], t: Thresholds, text: str = "") -> Match:
-    """Apply the thresholds to ranked candidates: answer, clarify or unknown."""
-    top = ranked[0] if ranked else None
-    shown = tuple(ranked[:MAX_CANDIDATES])
-    if top is None or top.score < t.clarify:
-        return Match(Outcome.UNKNOWN, None, top.score if top else 0.0, shown, text)
-    second = ranked[1].score if len(ranked) > 1 else 0.0
-    if top.score >= t.answer and top.score - second >= t.margin:
-        return Match(Outcome.ANSWER, top.id, top.score, shown, text)
-    close = tuple(c for c in shown if c.score >= t.clarify)
-    return Match(Outcome.CLARIFY, None, top.score, close, text)
-
-
-def _fuzzy(text: str, examples: list[str]) -> float:
-    if not text:
-        return 0.0
-    best = process.extractOne(text, examples, scorer=fuzz.ratio)
-    return float(best[1]) / 100 if best else 0.0
