@@ -217,7 +217,7 @@ class Result:
 def _figures(
     runs: Sequence[tuple[str, object, Ranked]], thresholds: Thresholds
 ) -> tuple[dict[str, float], tuple[int, int]]:
-    res = evaluate((q, topic, decide(ranked, thresholds, q)) for q, topic, ranked in runs)
+    res = evaluate((q, topic, decide(ranked, thresholds)) for q, topic, ranked in runs)
     return res.figures, (res.in_scope, res.out_of_scope)
 
 

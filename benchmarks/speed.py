@@ -111,7 +111,7 @@ def _peak_rss_mb(pid: int | str = "self") -> float:
 
 def _baseline_answer(rank: Callable[[str], Ranked]) -> Callable[[str], object]:
     thresholds = Thresholds()
-    return lambda q: decide(rank(q), thresholds, q)
+    return lambda q: decide(rank(q), thresholds)
 
 
 def worker(size: int, layouts: dict[str, str], *, rounds: int, budget: float) -> dict[str, Any]:

@@ -33,7 +33,6 @@ class Match:
     entry_id: str | None
     score: float
     candidates: tuple[Candidate, ...]
-    text: str = ""
 
     @property
     def best(self) -> Candidate | None:
@@ -41,14 +40,14 @@ class Match:
         return self.candidates[0] if self.candidates else None
 
 
-def decide(ranked: Sequence[Candidate], t: Thresholds, text: str = "") -> Match:
+def decide(ranked: Sequence[Candidate], t: Thresholds) -> Match:
     """Apply the thresholds to ranked candidates: answer, clarify or unknown."""
     top = ranked[0] if ranked else None
     shown = tuple(ranked[:MAX_CANDIDATES])
     if top is None or top.score < t.clarify:
-        return Match(Outcome.UNKNOWN, None, top.score if top else 0.0, shown, text)
+        return Match(Outcome.UNKNOWN, None, top.score if top else 0.0, shown)
     second = ranked[1].score if len(ranked) > 1 else 0.0
     if top.score >= t.answer and top.score - second >= t.margin:
-        return Match(Outcome.ANSWER, top.id, top.score, shown, text)
+        return Match(Outcome.ANSWER, top.id, top.score, shown)
     close = tuple(c for c in shown if c.score >= t.clarify)
-    return Match(Outcome.CLARIFY, None, top.score, close, text)
+    return Match(Outcome.CLARIFY, None, top.score, close)

@@ -28,7 +28,6 @@ from bot.understand.tuning import (
 @dataclass
 class _Doc:
     entry_id: str
-    bag: frozenset[str]
     examples: list[frozenset[str]] = field(default_factory=list)
     example_texts: list[str] = field(default_factory=list)
     example_weights: list[float] = field(default_factory=list)
@@ -133,7 +132,6 @@ class Matcher:
             credit[t] = 1.0
         return _Doc(
             entry.id,
-            frozenset(credit),
             credit=credit,
             token_examples=dict(token_examples),
             examples=[frozenset(ex.tokens) for ex in examples],
@@ -231,7 +229,7 @@ class Matcher:
 
     def best_match(self, text: str) -> Match:
         """Decide answer / clarify / unknown for `text`."""
-        return decide(self.rank(text), self.thresholds, text)
+        return decide(self.rank(text), self.thresholds)
 
     def _keyword_scores(self, compact: str) -> dict[int, float]:
         found: dict[int, float] = {}

@@ -77,10 +77,6 @@ class Segmenter:
         fillers dropped."""
         return self.split(text)[0]
 
-    def content_text(self, text: str) -> str:
-        """Return `text` without spaces and filler words (俺, 咋, 的…), words kept whole."""
-        return self.split(text)[1]
-
     def split(self, text: str) -> tuple[list[str], str]:
         """Cut `text` once into its content tokens and its filler-free compact text.
 
