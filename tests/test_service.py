@@ -137,3 +137,23 @@ async def test_clarify_buttons_carry_the_question_and_a_choice_answers(
     chosen = await service.press(first.data, VILLAGER)
     assert chosen.outcome == "answer"
     assert first.data.split(":")[1] == chosen.entry_id
+
+
+@pytest.mark.parametrize(
+    ("text", "empty"), [("？？ 。。", True), ("嗯嗯", True), ("低保咋申请", False)]
+)
+async def test_a_question_is_analysed_once_and_an_empty_one_gets_the_menu(
+    matcher: Matcher, text: str, empty: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = matcher.analyze
+
+    def counting(question: str) -> object:
+        calls.append(question)
+        return real(question)
+
+    monkeypatch.setattr(matcher, "analyze", counting)
+    reply = await DialogueService(matcher, None).ask(text, VILLAGER)
+    assert calls == [text]  # the matcher's views come from one analysis; the service adds none
+    assert (reply.text == messages.EMPTY_QUESTION) is empty
+    assert matcher.best_match(text).empty is empty

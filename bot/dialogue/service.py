@@ -89,7 +89,7 @@ class DialogueService:
         matcher = self.matcher
         match = matcher.best_match(text)
         latency_ms = (time.perf_counter() - started) * 1000
-        empty = not matcher.analyze(text).tokens and match.outcome is Outcome.UNKNOWN
+        empty = match.empty
         outcome = "empty" if empty else match.outcome.value
         question_id = await self._log(text, user, match, outcome, latency_ms)
         if empty:

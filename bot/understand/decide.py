@@ -33,6 +33,8 @@ class Match:
     entry_id: str | None
     score: float
     candidates: tuple[Candidate, ...]
+    # nothing but filler words and punctuation was left to match (「？？」, 「嗯嗯」)
+    empty: bool = False
 
     @property
     def best(self) -> Candidate | None:

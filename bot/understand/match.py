@@ -5,11 +5,12 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from bot.knowledge import Entry, KnowledgeBase
 from bot.understand.analyze import Query
-from bot.understand.decide import Candidate, Match, decide
+from bot.understand.decide import Candidate, Match, Outcome, decide
 from bot.understand.normalize import normalize_text
 from bot.understand.phonetic import PhoneticCorrector
 from bot.understand.score import Features, combine, fuzzy
@@ -223,13 +224,20 @@ class Matcher:
         what they score more, so a generic tail (「多长时间得还」) cannot carry an entry the
         message as a whole does not support.
         """
-        best = combine([self.features(v) for v in self.views(text)], self.weights)
+        return self._rank(self.views(text))
+
+    def _rank(self, views: Sequence[Query]) -> list[Candidate]:
+        best = combine([self.features(v) for v in views], self.weights)
         ranked = sorted(best.items(), key=lambda kv: -kv[1])
         return [Candidate(self._docs[i].entry_id, round(s, 1)) for i, s in ranked]
 
     def best_match(self, text: str) -> Match:
         """Decide answer / clarify / unknown for `text`."""
-        return decide(self.rank(text), self.thresholds)
+        views = self.views(text)
+        match = decide(self._rank(views), self.thresholds)
+        if not views[0].tokens and match.outcome is Outcome.UNKNOWN:
+            return replace(match, empty=True)
+        return match
 
     def _keyword_scores(self, compact: str) -> dict[int, float]:
         found: dict[int, float] = {}
