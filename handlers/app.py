@@ -15,11 +15,13 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
@@ -33,6 +35,7 @@ from bot.understand import Matcher
 from handlers import staff, villager
 from handlers.errors import error_handler
 from handlers.runtime import RUNTIME_KEY, Callback, Runtime
+from handlers.runtime import villager as villager_of
 from handlers.transport import ChatRateLimiter, PerChatUpdateProcessor, RetryingRequest
 from handlers.upkeep import KnowledgeWatch, upkeep_forever
 
@@ -123,9 +126,41 @@ def build_application(
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
     app = builder.build()
+    app.add_handler(flood_gate(), group=-1)
     app.add_handlers(build_handlers())
     app.add_error_handler(error_handler)
     return app
+
+
+def flood_gate() -> PTBHandler:
+    """The per-villager flood limit, in front of every handler (PTB's group -1).
+
+    Counted: messages meant for the bot (private chats, commands, mentions and replies in
+    groups) and button taps. Over the limit the first gets 「您发得太快了」, and the update goes
+    no further (ApplicationHandlerStop): neither answered nor logged.
+    """
+
+    async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = villager_of(update)
+        message, query = update.message, update.callback_query
+        if user is None:
+            return
+        if message is not None:
+            command = (message.text or "").startswith("/")
+            if not command and not villager.addressed(message, context):
+                return
+            chat_id = message.chat_id
+        elif query is not None:
+            chat_id = int(user.chat_id)
+        else:
+            return
+        if await villager.admit(user, context, chat_id):
+            return
+        if query is not None:
+            await villager.answer_quietly(query)
+        raise ApplicationHandlerStop
+
+    return TypeHandler(Update, gate)
 
 
 def build_handlers() -> list[PTBHandler]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from telegram import Message, MessageEntity, Update
+from telegram import CallbackQuery, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
@@ -37,7 +37,7 @@ async def help_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def unknown_command_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not know: say how to use it (in groups only when addressed)."""
     message = update.message
-    if message is None or not _addressed(message, context):
+    if message is None or not addressed(message, context):
         return
     await _command(update, context, DialogueService.help)
 
@@ -48,9 +48,7 @@ async def question_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     user = villager(update)
     if message is None or message.text is None or user is None:
         return
-    if not _addressed(message, context):
-        return
-    if not await admit(user, context, message.chat_id):
+    if not addressed(message, context):
         return
     text = _without_mention(message, context)
     logger.debug("question from %s: %r", user.key, text)
@@ -62,9 +60,7 @@ async def non_text_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """Voice, photo, sticker, location, document…: kindly ask to type or tap the menu."""
     message = update.message
     user = villager(update)
-    if message is None or user is None or not _addressed(message, context):
-        return
-    if not await admit(user, context, message.chat_id):
+    if message is None or user is None or not addressed(message, context):
         return
     reply = Reply(messages.NON_TEXT, runtime(context).service.help().buttons)
     await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
@@ -77,13 +73,7 @@ async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if query is None or user is None:
         return
     chat_id = int(user.chat_id)
-    admitted = await admit(user, context, chat_id)
-    try:
-        await query.answer()  # stops the spinner on the villager's button
-    except TelegramError as exc:  # too old, or Telegram hiccups: cosmetic, go on answering
-        logger.debug("could not answer a callback query: %s", exc)
-    if not admitted:
-        return
+    await answer_quietly(query)
     data = query.data if isinstance(query.data, str) else ""
     reply = await runtime(context).service.press(data, user)
     action = parse_callback(data)
@@ -104,10 +94,16 @@ async def _command(
     user = villager(update)
     if message is None or user is None:
         return
-    if not await admit(user, context, message.chat_id):
-        return
     reply = make(runtime(context).service)
     await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
+
+
+async def answer_quietly(query: CallbackQuery) -> None:
+    """Stop the spinner on the villager's button; a failure is cosmetic."""
+    try:
+        await query.answer()
+    except TelegramError as exc:  # too old, or Telegram hiccups: go on answering
+        logger.debug("could not answer a callback query: %s", exc)
 
 
 async def admit(user: User, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
@@ -149,7 +145,7 @@ def _quote(message: Message) -> int | None:
     return message.message_id if _is_group(message) else None
 
 
-def _addressed(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def addressed(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """In a group, only messages that mention the bot or reply to it are for us."""
     if message.chat.type == ChatType.PRIVATE:
         return True

@@ -6,12 +6,16 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from telegram.ext import TypeHandler
 
 from bot import messages
-from bot.dialogue import FloodLimiter
+from bot.config import DEFAULT_KB, Settings
+from bot.dialogue import FLOOD_LIMIT, FloodLimiter
 from bot.understand import Matcher
+from handlers.app import build_application
 from handlers.transport import ChatRateLimiter
-from tests.fakes.botapi import message_update
+from tests.conftest import ROOT
+from tests.fakes.botapi import TOKEN, callback_update, message_update
 from tests.fakes.telegram_app import db_rows, running_bot
 
 VILLAGER = 2001
@@ -170,3 +174,32 @@ async def test_button_taps_survive_failing_callback_answers_and_edits(
     assert menu.method == "sendMessage"  # the edit failed, so a new message
     assert menu.text == messages.MENU_PROMPT
     assert replies == [menu]  # "not modified": already on screen, nothing sent
+
+
+def test_the_flood_limit_is_one_gate_in_front_of_every_handler(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    settings = Settings(kb_path=DEFAULT_KB, db_path=tmp_path / "db.sqlite3", token=TOKEN)
+    app = build_application(settings, matcher)
+    [gate] = app.handlers[-1]
+    assert isinstance(gate, TypeHandler)
+    for path in (ROOT / "handlers").glob("*.py"):
+        calls = path.read_text(encoding="utf-8").count("admit(")
+        # defined once in villager.py, called once, by the gate in app.py
+        assert calls == (1 if path.name in ("app.py", "villager.py") else 0), path.name
+
+
+async def test_a_flooded_villagers_taps_stop_at_the_gate_but_their_spinners_stop(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    flood = FloodLimiter(clock=lambda: 1000.0)
+    async with running_bot(tmp_path, matcher, flood=flood) as bot:
+        for _ in range(FLOOD_LIMIT + 5):
+            bot.fake.push(callback_update(VILLAGER, "m"))
+        await bot.wait_for(
+            lambda: len(bot.fake.calls("answerCallbackQuery")) >= FLOOD_LIMIT + 5, within=30
+        )
+        await bot.idle()
+        texts = [c.text for c in bot.replies(VILLAGER)]
+    assert texts.count(messages.SLOW_DOWN) == 1
+    assert len(texts) == FLOOD_LIMIT + 1  # the menu each time under the limit, then one warning
