@@ -199,7 +199,7 @@ def _check_entry(
     texts: dict[str, str],
     lists: dict[str, list[tuple[str, int]]],
     fields: dict[str, tuple[yaml.Node, yaml.Node]],
-    report: Callable[..., None],
+    report: Report,
 ) -> None:
     if not ID_RE.match(texts["id"]):
         report(fields["id"][1], "id must look like 'category.name' (lowercase, digits, _)")
