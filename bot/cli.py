@@ -140,7 +140,9 @@ def _match(matcher: Matcher, stdin: TextIO, stdout: TextIO) -> int:
         if not isinstance(question, str):
             question = ""
         m = matcher.best_match(question)
-        entry = matcher.kb.get(m.entry_id) if m.entry_id else None
+        # a referral keeps outcome "unknown" (not an answer) and carries whom to ask
+        shown_id = m.entry_id or m.referral
+        entry = matcher.kb.get(shown_id) if shown_id else None
         result = {
             "outcome": m.outcome.value,
             "id": m.entry_id,
@@ -148,6 +150,8 @@ def _match(matcher: Matcher, stdin: TextIO, stdout: TextIO) -> int:
             "candidates": [{"id": c.id, "score": c.score} for c in m.candidates],
             "answer": entry.answer if entry else None,
         }
+        if m.referral:
+            result["referral"] = m.referral
         stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         stdout.flush()
     return 0

@@ -16,6 +16,8 @@ CORE_LIBS = {
     "understand/decide": set(),
     "understand/tuning": set(),
     "understand/analyze": set(),
+    "understand/context": set(),
+    "understand/weigh": set(),
     "knowledge/load": set(),
     "knowledge/entries": set(),
     "knowledge/parse": {"yaml"},

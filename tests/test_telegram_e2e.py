@@ -26,7 +26,7 @@ from tests.test_telegram_serve import serve_env
 
 ADMIN = 7000
 VILLAGER = 7001
-UNKNOWN = "村口那棵老槐树归谁管"
+UNKNOWN = "美国大选谁赢了"
 VOICE = {"voice": {"file_id": "v", "file_unique_id": "vu", "duration": 2}}
 STICKER = {
     "sticker": {

@@ -22,7 +22,7 @@ ADMIN = 9001
 VILLAGER = 4001
 GROUP = {"id": -100777, "type": "supergroup", "title": "东沟村群"}
 PROBLEM_LINE = re.compile(r"^\S+\.yaml:\d+: .+$")
-UNKNOWN = "村口那棵老槐树归谁管"
+UNKNOWN = "美国大选谁赢了"
 GROUP_LINE = re.compile(r"^#(\d+) ×(\d+)")
 
 
@@ -48,7 +48,7 @@ async def test_staff_commands_politely_refuse_villagers_and_reveal_nothing(
     tmp_path: Path, matcher: Matcher, command: str
 ) -> None:
     async with running_bot(tmp_path, matcher, admins=[ADMIN]) as bot:
-        await bot.say(VILLAGER, "村口那棵老槐树归谁管")  # something staff could see
+        await bot.say(VILLAGER, "美国大选谁赢了")  # something staff could see
         [refusal] = await bot.command(VILLAGER, command)
         in_group = await bot.exchange(command_update(ADMIN, command, chat=GROUP), -100777)
     assert refusal.text == messages.ADMIN_ONLY
@@ -137,7 +137,7 @@ async def test_unanswered_lists_groups_with_counts_and_ids(
 async def test_reply_sends_the_answer_to_every_asker_once_and_resolves(
     tmp_path: Path, matcher: Matcher
 ) -> None:
-    answer = "老槐树归村委会管，有事找村委会。"
+    answer = "这个我们答不了，请看新闻。"
     async with running_bot(tmp_path, matcher, admins=[ADMIN]) as bot:
         for villager in (4001, 4002, 4001, 4003):
             await bot.say(villager, UNKNOWN)

@@ -110,6 +110,13 @@ def unknown_reply(question_id: int | None) -> Reply:
     )
 
 
+def referral_reply(entry: Entry, question_id: int | None) -> Reply:
+    """Not 扶贫政策: the referral's text (whom to ask) and the menu; logged as unknown."""
+    return Reply(
+        entry.answer, ((Button(messages.MENU_BUTTON, "m"),),), "unknown", None, question_id
+    )
+
+
 def menu_reply(categories: tuple[Category, ...], kb: KnowledgeBase) -> Reply:
     """The categories as buttons, two per row."""
     buttons = [Button(c.name, f"c:{c.key}") for c in categories if kb.in_category(c.key)]

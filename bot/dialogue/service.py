@@ -19,6 +19,7 @@ from bot.dialogue.reply import (
     entry_reply,
     menu_reply,
     parse_callback,
+    referral_reply,
     unknown_reply,
 )
 from bot.knowledge import KnowledgeBase
@@ -106,6 +107,9 @@ class DialogueService:
                 return entry_reply(entry, matcher.kb, question_id)
         if match.outcome is Outcome.CLARIFY:
             return clarify_reply(match.candidates, matcher.kb, question_id)
+        referral = matcher.kb.get(match.referral) if match.referral else None
+        if referral is not None:
+            return referral_reply(referral, question_id)
         return unknown_reply(question_id)
 
     async def press(self, data: str, user: User) -> Reply:

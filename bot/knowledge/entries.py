@@ -16,6 +16,10 @@ LEXICON_NAME = "lexicon.yaml"
 BUNDLED_LEXICON = Path(__file__).resolve().parents[2] / "knowledge" / LEXICON_NAME
 
 
+# Entries whose id starts so are referrals: not 扶贫政策, the answer only says whom to ask.
+REFERRAL_PREFIX = "refer."
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation finding, printed as `FILE:LINE: message`."""
@@ -67,6 +71,14 @@ class Entry:
         """Whether this entry is small talk (greeting, thanks…) rather than policy."""
         return self.id.startswith("smalltalk.")
 
+    @property
+    def is_referral(self) -> bool:
+        """Whether this entry only says whom to ask about a topic that is not 扶贫政策.
+
+        The matcher never answers with a referral: it replies "unknown" with the referral text.
+        """
+        return self.id.startswith(REFERRAL_PREFIX)
+
 
 @dataclass(frozen=True)
 class Lexicon:
@@ -74,6 +86,8 @@ class Lexicon:
 
     synonyms: dict[str, str] = field(default_factory=dict)
     fillers: frozenset[str] = frozenset()
+    # words that say what is asked about a topic (流程, 条件), not which topic
+    aspects: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

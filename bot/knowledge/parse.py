@@ -36,6 +36,7 @@ def build_lexicon(root: yaml.Node | None, name: str, problems: list[Problem]) ->
         return Lexicon()
     synonyms: dict[str, str] = {}
     fillers: set[str] = set()
+    aspects: set[str] = set()
     for key, key_node, value in items(root):
         if key == "synonyms" and isinstance(value, yaml.MappingNode):
             for canonical, _, variants_node in items(value):
@@ -51,15 +52,15 @@ def build_lexicon(root: yaml.Node | None, name: str, problems: list[Problem]) ->
                             Problem(name, line, f"{variant!r} is a variant of two words")
                         )
                     synonyms[variant] = canonical
-        elif key == "fillers":
+        elif key in ("fillers", "aspects"):
             words = string_list(value)
             if words is None:
-                problems.append(Problem(name, line_of(value), "fillers must be a list of words"))
+                problems.append(Problem(name, line_of(value), f"{key} must be a list of words"))
             else:
-                fillers.update(w for w, _ in words if w)
+                (fillers if key == "fillers" else aspects).update(w for w, _ in words if w)
         else:
             problems.append(Problem(name, line_of(key_node), f"unknown lexicon key {key!r}"))
-    return Lexicon(synonyms=synonyms, fillers=frozenset(fillers))
+    return Lexicon(synonyms=synonyms, fillers=frozenset(fillers), aspects=frozenset(aspects))
 
 
 def build_kb(

@@ -17,7 +17,14 @@ from bot.review.delivery import (
     pending_replies,
 )
 from bot.review.export import COLUMNS, export_csv
-from bot.review.kbcheck import check_knowledge, evaluate, load_eval_set, print_eval, run_eval
+from bot.review.kbcheck import (
+    check_knowledge,
+    evaluate,
+    load_eval_set,
+    print_eval,
+    referral_problems,
+    run_eval,
+)
 from bot.review.stats import LOCAL_TZ, Stats, collect_stats, local_day_start, utc_iso
 from bot.review.suggest import suggest_yaml
 from bot.review.unanswered import (
@@ -57,6 +64,7 @@ __all__ = [
     "mark_sent",
     "pending_replies",
     "print_eval",
+    "referral_problems",
     "render_report",
     "resolve",
     "resolve_group",

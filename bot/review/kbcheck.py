@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import TextIO
 
 import yaml
 
-from bot.knowledge import KnowledgeBase, Problem, parse_knowledge
+from bot.knowledge import Entry, KnowledgeBase, Problem, parse_knowledge
 from bot.understand import Match, Matcher, Outcome
 
 
@@ -17,6 +18,11 @@ def check_knowledge(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Validate the file, then check that every example question reaches its own entry."""
     kb, problems = parse_knowledge(path)
     if kb is None or any(p.severity == "error" for p in problems):
+        return kb, problems
+    for entry in kb.entries:
+        if entry.is_referral:
+            problems += referral_problems(entry, kb.path)
+    if any(p.severity == "error" for p in problems):
         return kb, problems
     matcher = Matcher(kb)
     for entry in kb.entries:
@@ -32,6 +38,27 @@ def check_knowledge(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
                     )
                 )
     return kb, problems
+
+
+# A referral states no figure at all: no digits, no amounts in Chinese numerals.
+_REFERRAL_NUMBER = re.compile(
+    r"[0-9０-９%％]|[一二三四五六七八九十百千万两几]+(?:元|块|万|亩|年|个月|天|岁)"
+)
+# …and says whom to ask: an office or person, and a verb of asking.
+_REFERRAL_WHO = re.compile(
+    r"局|所|办|站|卫生室|卫生院|委员会|村委会|政府|公司|法院|部门|中心|单位|银行|窗口"
+)
+_REFERRAL_ASK = re.compile(r"问|找|咨询|打听|反映")
+
+
+def referral_problems(entry: Entry, path: str) -> list[Problem]:
+    """A referral entry must give no numbers and must say whom to ask."""
+    out = []
+    if _REFERRAL_NUMBER.search(entry.answer):
+        out.append(Problem(path, entry.line, f"referral {entry.id!r}: the answer states a number"))
+    if not (_REFERRAL_WHO.search(entry.answer) and _REFERRAL_ASK.search(entry.answer)):
+        out.append(Problem(path, entry.line, f"referral {entry.id!r}: say whom to ask (局/所/…)"))
+    return out
 
 
 @dataclass

@@ -35,6 +35,8 @@ class Match:
     candidates: tuple[Candidate, ...]
     # nothing but filler words and punctuation was left to match (「？？」, 「嗯嗯」)
     empty: bool = False
+    # a referral entry's id: the question is not 扶贫政策 and this entry says whom to ask
+    referral: str | None = None
 
     @property
     def best(self) -> Candidate | None:

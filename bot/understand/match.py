@@ -17,13 +17,16 @@ from bot.understand.score import Features, combine, fuzzy
 from bot.understand.segment import Segmenter
 from bot.understand.tuning import (
     ANALYSED_CHARS,
+    MAX_CANDIDATES,
     MAX_KEYWORD,
     MAX_POOL,
+    SHORT_MIN,
     SHORTLIST,
     Options,
     Thresholds,
     Weights,
 )
+from bot.understand.weigh import TokenWeights
 
 
 @dataclass
@@ -62,10 +65,12 @@ class Matcher:
         options: Options | None = None,
     ) -> None:
         """Index every entry's example questions, keywords and title."""
-        self.kb = kb
         self.thresholds = thresholds or Thresholds()
         self.weights = weights or Weights()
         self.options = opts = options or Options()
+        if not opts.referrals:  # the ablation: as if the knowledge base had no referral entries
+            kb = replace(kb, entries=tuple(e for e in kb.entries if not e.is_referral))
+        self.kb = kb
         lexicon = kb.lexicon
         keywords = {self._normalize(k) for e in kb.entries for k in e.keywords}
         self.segmenter = segmenter or Segmenter(
@@ -73,8 +78,8 @@ class Matcher:
             synonyms=lexicon.synonyms if opts.synonyms else {},
             fillers=lexicon.fillers if opts.synonyms else (),
         )
-        self.corrector: PhoneticCorrector | None = None
         # The knowledge base is edited text: typo correction is for villagers' questions only.
+        self.corrector: PhoneticCorrector | None = None
         self._docs = [self._index_entry(e) for e in kb.entries]
         self._keyword_entries: dict[str, set[int]] = defaultdict(set)
         for i, doc in enumerate(self._docs):
@@ -83,24 +88,39 @@ class Matcher:
                     self._keyword_entries[key].add(i)
         self._keyword_spread = self._spread()
         self._smalltalk = frozenset(i for i, e in enumerate(kb.entries) if e.is_smalltalk)
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        for i, doc in enumerate(self._docs):
-            for token in doc.credit:
-                self._postings[token].append(i)
+        self._referrals = frozenset(e.id for e in kb.entries if e.is_referral)
+        self._postings = self._invert()
         n = len(self._docs)
         self._idf = {t: math.log((n + 1) / (len(p) + 0.5)) for t, p in self._postings.items()}
         top_idf = math.log((n + 1) / 0.5)  # a word only one entry uses, or none
-        self._unknown_idf = top_idf * self.weights.unknown_token
         self._evidence_floor = top_idf * self.weights.min_evidence
+        unknown_idf = top_idf * self.weights.unknown_token
+        aspects = (self._normalize(w) for w in lexicon.aspects)
+        self._weigh = TokenWeights(
+            self._idf, unknown_idf, self.segmenter, aspects, self.weights, opts
+        )
         for doc in self._docs:
             doc.example_weights = [sum(self.weight(t) for t in x) for x in doc.examples]
         if opts.phonetic:
-            words = set(self._postings)
-            self.corrector = PhoneticCorrector(
-                [*keywords, *(w for w in words if len(w) >= 3), *lexicon.synonyms.values()],
-                vocabulary=[*words, *lexicon.fillers, *lexicon.synonyms],
-                is_common_word=self.segmenter.is_common_word,
-            )
+            self.corrector = self._corrector(keywords)
+
+    def _invert(self) -> dict[str, list[int]]:
+        """Token → the entries whose examples, keywords or title credit it."""
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i, doc in enumerate(self._docs):
+            for token in doc.credit:
+                postings[token].append(i)
+        return postings
+
+    def _corrector(self, keywords: set[str]) -> PhoneticCorrector:
+        """Homophone correction towards the knowledge base's own words."""
+        words, lexicon = set(self._postings), self.kb.lexicon
+        return PhoneticCorrector(
+            [*keywords, *(w for w in words if len(w) >= 3), *lexicon.synonyms.values()],
+            vocabulary=[*words, *lexicon.fillers, *lexicon.synonyms],
+            is_common_word=self.segmenter.is_common_word,
+            fillers=lexicon.fillers,
+        )
 
     def _spread(self) -> dict[str, int]:
         """Count, for each keyword, the entries whose examples or keywords contain it.
@@ -152,9 +172,8 @@ class Matcher:
         return Query(text, tuple(tokens), compact)
 
     def weight(self, token: str) -> float:
-        """IDF weight of a token; tokens no entry knows weigh most (they point out of scope)."""
-        w = self._idf.get(token, self._unknown_idf)
-        return w * self.weights.single_char if len(token) == 1 else w
+        """How much a token says about the topic asked (see weigh.TokenWeights)."""
+        return self._weigh(token)
 
     def views(self, text: str) -> list[Query]:
         """The whole question and, for a message of several clauses, its last one or two.
@@ -232,12 +251,32 @@ class Matcher:
         return [Candidate(self._docs[i].entry_id, round(s, 1)) for i, s in ranked]
 
     def best_match(self, text: str) -> Match:
-        """Decide answer / clarify / unknown for `text`."""
+        """Decide answer / clarify / unknown for `text`.
+
+        A referral entry is never an answer: the verdict is "unknown" with the referral's id
+        (its text says whom to ask). A question of too little text to decide (「补助」) gets
+        the most likely entries as a clarify rather than silence.
+        """
         views = self.views(text)
-        match = decide(self._rank(views), self.thresholds)
-        if not views[0].tokens and match.outcome is Outcome.UNKNOWN:
+        ranked = self._rank(views)
+        match = decide(ranked, self.thresholds)
+        if match.outcome is Outcome.ANSWER and match.entry_id in self._referrals:
+            return replace(match, outcome=Outcome.UNKNOWN, entry_id=None, referral=match.entry_id)
+        if match.outcome is not Outcome.UNKNOWN:
+            return match
+        if not views[0].tokens:
             return replace(match, empty=True)
-        return match
+        return self._short_clarify(views[0], ranked) or match
+
+    def _short_clarify(self, query: Query, ranked: Sequence[Candidate]) -> Match | None:
+        """Buttons for a question of too little text (「补助」) whose words point somewhere."""
+        if not self.options.short_clarify:
+            return None
+        substance = sum(self.weight(t) for t in set(query.tokens))
+        shown = tuple(c for c in ranked[:MAX_CANDIDATES] if c.id not in self._referrals)
+        if 0 < substance < self._evidence_floor and shown and shown[0].score >= SHORT_MIN:
+            return Match(Outcome.CLARIFY, None, ranked[0].score, shown)
+        return None
 
     def _keyword_scores(self, compact: str) -> dict[int, float]:
         found: dict[int, float] = {}

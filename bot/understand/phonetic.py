@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from functools import cache
 
@@ -51,6 +52,21 @@ def syllables_of_words(words: list[str]) -> dict[str, tuple[str, ...]]:
     return out
 
 
+_TONED = re.compile(r"[\u00c0-\u024f\u01cd-\u01dc]")
+
+
+def strip_tones(text: str) -> str:
+    """Pinyin typed with tone marks (dī bǎo) as plain letters (di bao); ü as v, as pypinyin."""
+    if not _TONED.search(text):
+        return text
+    text = text.replace("ü", "v").replace("Ü", "v")
+    out = []
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.category(ch) != "Mn":
+            out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out)).lower()
+
+
 class PhoneticCorrector:
     """Rewrite homophone typos of known terms and pinyin-typed words into Chinese characters."""
 
@@ -60,13 +76,15 @@ class PhoneticCorrector:
         *,
         vocabulary: Iterable[str] = (),
         is_common_word: Callable[[str], bool] = lambda _w: False,
+        fillers: Iterable[str] = (),
     ) -> None:
         """Index `terms` (domain words, ≥2 characters) and `vocabulary` by their pinyin."""
         self._is_common_word = is_common_word
         self._exact: dict[tuple[str, ...], str] = {}
         self._wild: dict[tuple[str, ...], str | None] = {}
         self._terms = {t for t in terms if 2 <= len(t) <= MAX_TERM and _HANZI_RUN.fullmatch(t)}
-        spellable = {w for w in vocabulary if 2 <= len(w) <= MAX_TERM and _HANZI_RUN.fullmatch(w)}
+        # one-character words too (娃, 啥): people type them in pinyin between the terms
+        spellable = {w for w in vocabulary if 1 <= len(w) <= MAX_TERM and _HANZI_RUN.fullmatch(w)}
         pinyin = syllables_of_words(sorted(self._terms | spellable))
         for term in sorted(self._terms, key=lambda t: (-len(t), t)):
             key = syllables(term)
@@ -79,13 +97,15 @@ class PhoneticCorrector:
                     # two terms sharing a wildcard key are ambiguous: correct to neither
                     self._wild[wild] = None if wild in self._wild else term
         self._spelled: dict[str, str] = {}
-        for word in sorted(self._terms | spellable, key=lambda w: (len(w), w)):
+        # a spelling several words share goes to a content word (wa → 娃, not the filler 哇)
+        last = frozenset(fillers)
+        for word in sorted(self._terms | spellable, key=lambda w: (w in last, len(w), w)):
             self._spelled.setdefault("".join(pinyin[word]), word)
         self._longest_spelling = max((len(s) for s in self._spelled), default=0)
 
     def correct(self, text: str) -> str:
         """Return normalized `text` with pinyin runs spelled out and homophone typos fixed."""
-        text = _LATIN_RUN.sub(self._spell_out, text)
+        text = _LATIN_RUN.sub(self._spell_out, strip_tones(text))
         return _HANZI_RUN.sub(lambda m: self._fix_run(m.group()), text)
 
     def _fix_run(self, run: str) -> str:
@@ -129,6 +149,8 @@ class PhoneticCorrector:
             return match.group()
         words = self._segment_pinyin(letters)
         covered = sum(len(p) for p, _ in words)
+        if all(len(w) == 1 for _, w in words):
+            return match.group()  # only one-character readings: likely not pinyin at all
         if covered < _MIN_PINYIN_COVER * len(letters):
             return match.group()
         return " ".join(word for _, word in words)
@@ -137,7 +159,9 @@ class PhoneticCorrector:
         """Split a pinyin string into known words, maximizing the letters explained (DP)."""
         n = len(letters)
         empty: list[tuple[str, str]] = []
-        best = [(0, empty)] + [(-1, empty)] * n
+        # score: letters explained, plus a little more for long pieces, so that a whole word
+        # (dibao, zhongzhuan) wins over shorter words spelling it too (di + bao, zhong + zhuanyou)
+        best: list[tuple[float, list[tuple[str, str]]]] = [(0.0, empty)] + [(-1.0, empty)] * n
         for end in range(1, n + 1):
             score, words = best[end - 1]  # skip one letter unexplained
             candidate = (score, words)
@@ -145,7 +169,7 @@ class PhoneticCorrector:
                 piece = letters[start:end]
                 word = self._spelled.get(piece)
                 if word is not None and best[start][0] >= 0:
-                    total = best[start][0] + len(piece)
+                    total = best[start][0] + len(piece) + 0.02 * len(piece) ** 2 - 0.1
                     if total > candidate[0]:
                         candidate = (total, [*best[start][1], (piece, word)])
             best[end] = candidate

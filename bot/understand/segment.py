@@ -12,6 +12,8 @@ from pathlib import Path
 
 import jieba
 
+from bot.understand.context import join_numbers, looks_like_context, place_names
+
 # A domain word gets this frequency so that jieba keeps it whole (雨露计划, 先诊疗后付费) even
 # where the general dictionary would prefer a split; well above any common word's frequency.
 DOMAIN_FREQ = 200_000
@@ -53,8 +55,11 @@ class Segmenter:
     ) -> None:
         """Load jieba's dictionary once and add the domain `words` and lexicon to it."""
         jieba.setLogLevel(logging.WARNING)
-        self._tokenizer = jieba.Tokenizer(str(core_dictionary()))
+        dictionary = core_dictionary()
+        self._tokenizer = jieba.Tokenizer(str(dictionary))
         self._tokenizer.initialize()
+        self._places = place_names(dictionary)
+        self.total_freq = float(self._tokenizer.total)
         self._general = self._tokenizer.FREQ
         self._synonyms = dict(synonyms or {})
         self._fillers = frozenset(fillers)
@@ -70,7 +75,8 @@ class Segmenter:
 
     def cut(self, text: str) -> list[str]:
         """Split `text` into words (dictionary only, no HMM guessing), dropping whitespace."""
-        return [w for w in self._tokenizer.cut(text, HMM=False) if not w.isspace()]
+        # a number and its unit become one word (2023年, 60岁): context, see is_context
+        return join_numbers([w for w in self._tokenizer.cut(text, HMM=False) if not w.isspace()])
 
     def tokens(self, text: str) -> list[str]:
         """Return the content tokens: words and their dictionary sub-words, synonyms mapped,
@@ -100,6 +106,17 @@ class Segmenter:
             if mapped not in self._fillers:
                 tokens.append(mapped)
         return tokens, "".join(compact)
+
+    def general_freq(self, word: str) -> int:
+        """The word's frequency in jieba's general dictionary (0 if it is not there)."""
+        return int(self._general.get(word, 0) or 0)
+
+    def is_context(self, token: str) -> bool:
+        """Whether `token` is context — a place, a time, a number — rather than a topic word."""
+        known = looks_like_context(token, self._places)
+        if known is None:  # ends like a place (新荣区): one no dictionary knows is a place
+            return not self._general.get(token) and token not in self.domain_words
+        return known
 
     def is_common_word(self, text: str) -> bool:
         """Whether `text` is a word of jieba's general dictionary (not one we added)."""
