@@ -70,12 +70,14 @@ of (d), and maximizes correct % + 0.3 × helpful %. The clarify bound is the low
 scale: the grid of answer bounds is the 0.5 %-quantiles of the method's own top scores and the
 margins are 0 and quantiles of its top-two gaps, instead of calibrate.py's 24–74 / 0–12 grid
 for 0–100 scores. dev.yaml plays no part. The matcher is shown with its shipped thresholds
-(fitted by calibrate.py, which also fits its weights) and with thresholds refitted by this
-procedure.
+(chosen with `tools/calibrate.py --real` on real questions, see `bot/understand/tuning.py`)
+and with thresholds refitted by this procedure. A referral entry (`refer.*`, a near-miss
+topic answered only with whom to ask) is never counted as an answer, for every method.
 
 The ablation switches one pipeline stage off (`Options`) or sets one scoring signal's weight
 to 0 (`Weights`), rebuilds the matcher and refits the thresholds as above; Δ is against the
-full pipeline with refitted thresholds. "Calibration" columns are (a)+(b) — {n_cal} questions,
+full pipeline with refitted thresholds. A second table scores the same variants with the
+shipped thresholds. "Calibration" columns are (a)+(b) — {n_cal} questions,
 a larger sample than dev, though the thresholds were fitted on them.
 """
 

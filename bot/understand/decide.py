@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -44,14 +44,22 @@ class Match:
         return self.candidates[0] if self.candidates else None
 
 
-def decide(ranked: Sequence[Candidate], t: Thresholds) -> Match:
-    """Apply the thresholds to ranked candidates: answer, clarify or unknown."""
+def decide(
+    ranked: Sequence[Candidate], t: Thresholds, referrals: Collection[str] = ()
+) -> Match:
+    """Apply the thresholds to ranked candidates: answer, clarify or unknown.
+
+    An answer with one of the `referrals` (entries that only say whom to ask about something
+    that is not 扶贫政策) is never an answer: the verdict is unknown, naming the referral.
+    """
     top = ranked[0] if ranked else None
     shown = tuple(ranked[:MAX_CANDIDATES])
     if top is None or top.score < t.clarify:
         return Match(Outcome.UNKNOWN, None, top.score if top else 0.0, shown)
     second = ranked[1].score if len(ranked) > 1 else 0.0
     if top.score >= t.answer and top.score - second >= t.margin:
+        if top.id in referrals:
+            return Match(Outcome.UNKNOWN, None, top.score, shown, referral=top.id)
         return Match(Outcome.ANSWER, top.id, top.score, shown)
     close = tuple(c for c in shown if c.score >= t.clarify)
     return Match(Outcome.CLARIFY, None, top.score, close)

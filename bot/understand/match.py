@@ -259,10 +259,8 @@ class Matcher:
         """
         views = self.views(text)
         ranked = self._rank(views)
-        match = decide(ranked, self.thresholds)
-        if match.outcome is Outcome.ANSWER and match.entry_id in self._referrals:
-            return replace(match, outcome=Outcome.UNKNOWN, entry_id=None, referral=match.entry_id)
-        if match.outcome is not Outcome.UNKNOWN:
+        match = decide(ranked, self.thresholds, self._referrals)
+        if match.outcome is not Outcome.UNKNOWN or match.referral:
             return match
         if not views[0].tokens:
             return replace(match, empty=True)
