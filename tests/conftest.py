@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped knowledge base, a matcher on it, paths into ../shared."""
+"""Shared fixtures: the shipped knowledge base and a matcher on it, the small fixture knowledge
+base (tests/data/mini_kb/) and a matcher on it, paths into ../shared."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.understand import Matcher
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KB = ROOT / "knowledge" / "policies.yaml"
 SHARED = ROOT.parent / "shared"
+MINI_KB = ROOT / "tests" / "data" / "mini_kb" / "policies.yaml"
 
 
 def shared_path(*parts: str) -> Path:
@@ -38,3 +40,15 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def matcher(kb: KnowledgeBase) -> Matcher:
     return Matcher(kb)
+
+
+@pytest.fixture(scope="session")
+def mini_kb() -> KnowledgeBase:
+    """Eight entries with their own lexicon: matcher unit tests do not move with policies.yaml."""
+    return load_knowledge(MINI_KB)
+
+
+@pytest.fixture(scope="session")
+def mini_matcher(mini_kb: KnowledgeBase) -> Matcher:
+    """A matcher on the mini knowledge base (the segmenter is built from its own lexicon)."""
+    return Matcher(mini_kb)
