@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from benchmarks.baselines import BASELINES, LAYOUTS
 from benchmarks.common import ROOT, SHARED, Item, Ranked, RankFn, load_dev, load_kb, table
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import REFERRAL_PREFIX, KnowledgeBase
 from bot.review import evaluate, load_eval_set
 from bot.understand import (
     MAX_OOS_BENCH,
@@ -149,10 +149,13 @@ class _Arrays:
         self.gap = self.s1 - np.array([t[2] for t in tops], dtype=np.float64)
         self.right = np.array([t[0] == topic for t, topic in zip(tops, topics, strict=True)])
         self.policy = np.array([not t[0].startswith("smalltalk.") for t in tops])
+        # a referral top is never an answer (decide() says unknown and whom to ask)
+        self.refer = np.array([t[0].startswith(REFERRAL_PREFIX) for t in tops], dtype=bool)
 
     def answered(self, answer: NDArray[np.float64], margin: float) -> NDArray[np.bool_]:
         """Answer mask, one row per answer threshold."""
-        return (self.s1[None, :] >= answer[:, None]) & (self.gap[None, :] >= margin)
+        above = (self.s1[None, :] >= answer[:, None]) & (self.gap[None, :] >= margin)
+        return above & ~self.refer[None, :]
 
 
 def _pct(mask: NDArray[np.bool_]) -> NDArray[np.float64]:

@@ -27,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
+from bot.knowledge import REFERRAL_PREFIX, KnowledgeBase, load_knowledge  # noqa: E402
 from bot.understand import (  # noqa: E402
     MAX_OOS_BENCH,
     MAX_OOS_NEAR,
@@ -101,7 +101,8 @@ Row = tuple[str | None, str, float, float]
 def figures(rows: list[Row], t: Thresholds) -> dict[str, float]:
     ins = oos = correct = wrong = helpful = oos_false = 0
     for topic, top, s1, s2 in rows:
-        answer = s1 >= t.answer and s1 - s2 >= t.margin
+        # a referral (refer.*) is never an answer: it says whom to ask, as decide() does
+        answer = s1 >= t.answer and s1 - s2 >= t.margin and not top.startswith(REFERRAL_PREFIX)
         clarify = not answer and s1 >= t.clarify
         if topic:
             ins += 1
@@ -224,7 +225,7 @@ def verdict(ranked: list[tuple[str, float]], t: Thresholds) -> tuple[str, list[s
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     top, s1 = ranked[0]
     if s1 >= t.answer and s1 - second >= t.margin:
-        return ("unknown" if top.startswith("refer.") else "answer"), [top]
+        return ("unknown" if top.startswith(REFERRAL_PREFIX) else "answer"), [top]
     return "clarify", [i for i, s in ranked[:3] if s >= t.clarify]
 
 

@@ -44,9 +44,7 @@ class Match:
         return self.candidates[0] if self.candidates else None
 
 
-def decide(
-    ranked: Sequence[Candidate], t: Thresholds, referrals: Collection[str] = ()
-) -> Match:
+def decide(ranked: Sequence[Candidate], t: Thresholds, referrals: Collection[str] = ()) -> Match:
     """Apply the thresholds to ranked candidates: answer, clarify or unknown.
 
     An answer with one of the `referrals` (entries that only say whom to ask about something
