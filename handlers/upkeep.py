@@ -57,13 +57,22 @@ class KnowledgeWatch:
         """Watch `kb_path`; its current state counts as already served."""
         self._paths = (kb_path, kb_path.with_name(LEXICON_NAME))
         self._seen = self._signature()
+        self._settling: tuple[tuple[int, int] | None, ...] | None = None
 
     def changed(self) -> bool:
-        """Whether a watched file changed since the last call (blocking: a few stat calls)."""
+        """Whether a watched file changed since it was last served (blocking: a few stat calls).
+
+        A change counts once the files have stayed the same for one more call: an editor's save
+        (or a copy) that is still being written is not read half-way.
+        """
         now = self._signature()
         if now == self._seen:
+            self._settling = None
             return False
-        self._seen = now
+        if now != self._settling:
+            self._settling = now
+            return False
+        self._seen, self._settling = now, None
         return True
 
     def _signature(self) -> tuple[tuple[int, int] | None, ...]:

@@ -15,6 +15,7 @@ from bot import messages
 from bot.cli import main
 from bot.config import DEFAULT_KB
 from bot.understand import Matcher
+from handlers.upkeep import KnowledgeWatch
 from tests.fakes.botapi import command_update
 from tests.fakes.telegram_app import db_rows, running_bot
 
@@ -215,3 +216,19 @@ async def test_an_edited_knowledge_base_is_picked_up_without_reload_and_a_broken
     assert bot.service.matcher is serving
     assert "3500元" in still.text
     assert caplog.text.count("reload refused") == 1  # once per edit, not every sweep
+
+
+def test_the_knowledge_watch_waits_until_a_save_has_settled(tmp_path: Path) -> None:
+    kb = tmp_path / "policies.yaml"
+    kb.write_text("version: 1\n", encoding="utf-8")
+    watch = KnowledgeWatch(kb)
+    assert not watch.changed()
+    kb.write_text("version: 1\nentries:\n", encoding="utf-8")  # an editor's save begins
+    assert not watch.changed()  # seen once: maybe still being written
+    kb.write_text("version: 1\nentries: []\n", encoding="utf-8")  # …and goes on
+    assert not watch.changed()
+    assert watch.changed()  # the same for a whole sweep: now it counts, once
+    assert not watch.changed()
+    kb.unlink()  # a deleted file is a change too, after it settles
+    assert not watch.changed()
+    assert watch.changed()
