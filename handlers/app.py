@@ -34,6 +34,7 @@ from bot.store import Store
 from bot.understand import Matcher
 from handlers import staff, villager
 from handlers.errors import error_handler
+from handlers.polling import TolerantBot
 from handlers.runtime import RUNTIME_KEY, Callback, Runtime
 from handlers.runtime import villager as villager_of
 from handlers.transport import ChatRateLimiter, PerChatUpdateProcessor, RetryingRequest
@@ -113,19 +114,21 @@ def build_application(
     lifecycle = _Lifecycle(
         settings, matcher, upkeep_interval, flood if flood is not None else FloodLimiter()
     )
-    builder = (
+    bot = TolerantBot(
+        settings.require_token(),
+        **({"base_url": settings.telegram_base_url} if settings.telegram_base_url else {}),
+        request=RetryingRequest(read_timeout=read_timeout, connection_pool_size=256),
+        get_updates_request=HTTPXRequest(read_timeout=read_timeout, connection_pool_size=1),
+        rate_limiter=rate_limiter if rate_limiter is not None else ChatRateLimiter(),
+    )
+    app = (
         ApplicationBuilder()
-        .token(settings.require_token())
-        .request(RetryingRequest(read_timeout=read_timeout, connection_pool_size=256))
-        .get_updates_request(HTTPXRequest(read_timeout=read_timeout, connection_pool_size=1))
-        .rate_limiter(rate_limiter if rate_limiter is not None else ChatRateLimiter())
+        .bot(bot)
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(lifecycle.post_init)
         .post_shutdown(lifecycle.post_shutdown)
+        .build()
     )
-    if settings.telegram_base_url:
-        builder = builder.base_url(settings.telegram_base_url)
-    app = builder.build()
     app.add_handler(flood_gate(), group=-1)
     app.add_handlers(build_handlers())
     app.add_error_handler(error_handler)

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -211,3 +212,32 @@ def _listening(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@pytest.mark.slow
+def test_an_update_the_library_cannot_parse_is_skipped_once_and_the_rest_answered(
+    tmp_path: Path,
+) -> None:
+    # issue 14.3: one broken update used to be re-requested ~20 times a second for ever
+    with (
+        running_fake() as fake,
+        serving(tmp_path, serve_env(tmp_path, fake, POLICYBOT_LOG_LEVEL="INFO")) as proc,
+    ):
+        assert wait_until(lambda: bool(fake.calls("getUpdates")), timeout=60)
+        broken = message_update(6001, text="低保咋申请")
+        broken["message"]["chat"] = "not a chat"  # PTB's Update.de_json raises on this
+        bad_id = fake.push(broken)
+        fake.push(message_update(6002, text="雨露计划补多少钱"))
+        assert wait_until(lambda: bool(fake.messages(6002)), timeout=30)
+        assert wait_until(lambda: fake.pending_updates() == 0, timeout=10)
+        polls = len(fake.calls("getUpdates"))
+        time.sleep(1.0)
+        spinning = len(fake.calls("getUpdates")) - polls
+        code = stop(proc)
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert code == 0  # SIGTERM still stops it
+    assert "3000元" in fake.messages(6002)[0].text
+    assert not fake.messages(6001)  # nothing can be said to a chat that could not be read
+    assert log.count(f"update {bad_id}") == 1, log[-3000:]
+    assert spinning <= 3  # long polling again, not re-requesting the broken update
+    assert "Traceback" not in log

@@ -1,0 +1,78 @@
+"""Long polling that survives an update python-telegram-bot cannot read.
+
+PTB parses a getUpdates batch as a whole: one update it cannot parse (a new field type, a
+garbled body) raises, the offset never moves past it, and the same batch is requested again
+~20 times a second for ever, answering nobody. Here such an update is replaced by a bare
+`Update(update_id)` — no handler matches it, and the next offset confirms it — and logged once
+with its id (not its content: it may hold a villager's words).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
+
+logger = logging.getLogger(__name__)
+# PTB logs the whole raw batch, villagers' texts included, with a traceback, before it raises
+_PTB_PARSE_ERROR = "Error while parsing updates!"
+
+
+class _HidePtbParseError(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_PTB_PARSE_ERROR)
+
+
+class TolerantBot(ExtBot[None]):
+    """ExtBot whose get_updates skips, once and with a log line, updates it cannot parse."""
+
+    __slots__ = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """As ExtBot; PTB's own log of an unparseable batch (raw texts) is silenced."""
+        super().__init__(*args, **kwargs)
+        logging.getLogger("telegram.Bot").addFilter(_HidePtbParseError())
+        logging.getLogger("telegram.ext.ExtBot").addFilter(_HidePtbParseError())
+
+    async def get_updates(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        timeout: Any = None,  # noqa: ASYNC109 — PTB's signature
+        allowed_updates: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[Update, ...]:
+        """PTB's get_updates; a batch it cannot parse is fetched again and read one by one."""
+        try:
+            return await super().get_updates(
+                offset=offset,
+                limit=limit,
+                timeout=timeout,
+                allowed_updates=allowed_updates,
+                **kwargs,
+            )
+        except TelegramError:
+            raise  # network, HTTP and API errors: PTB's retry loop handles them
+        except Exception:
+            # the batch is still unconfirmed: fetch it again at once (no long poll) as raw JSON
+            data: dict[str, Any] = {"offset": offset, "limit": limit, "timeout": 0}
+            data["allowed_updates"] = allowed_updates
+            raw = await self._post("getUpdates", data)
+            items = [u for u in raw if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+            return tuple(self._read_one(item) for item in items)
+
+    def _read_one(self, item: dict[str, Any]) -> Update:
+        try:
+            return Update.de_json(item, self)
+        except Exception as exc:
+            update_id = item["update_id"]
+            logger.warning(
+                "skipped update %s: python-telegram-bot cannot read it (%s)",
+                update_id,
+                type(exc).__name__,
+            )
+            return Update(update_id=update_id)
