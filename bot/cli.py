@@ -8,7 +8,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -130,31 +131,67 @@ def _dispatch(
 
 
 def _match(matcher: Matcher, stdin: TextIO, stdout: TextIO) -> int:
-    for line in stdin:
-        if not line.strip():
-            continue
-        try:
-            question = json.loads(line).get("q")
-        except (ValueError, AttributeError):
-            question = None
+    """One output line per input line: a verdict, or {"error": …, "line": n} for a bad line."""
+    for n, line in enumerate(_lines(stdin), 1):
+        question = _question_of(line)
         if not isinstance(question, str):
-            question = ""
-        m = matcher.best_match(question)
-        # a referral keeps outcome "unknown" (not an answer) and carries whom to ask
-        shown_id = m.entry_id or m.referral
-        entry = matcher.kb.get(shown_id) if shown_id else None
-        result = {
-            "outcome": m.outcome.value,
-            "id": m.entry_id,
-            "score": m.score,
-            "candidates": [{"id": c.id, "score": c.score} for c in m.candidates],
-            "answer": entry.answer if entry else None,
-        }
-        if m.referral:
-            result["referral"] = m.referral
+            result: dict[str, object] = {"error": question.message, "line": n}
+        else:
+            result = _verdict(matcher, question)
         stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         stdout.flush()
     return 0
+
+
+@dataclass(frozen=True)
+class _BadLine:
+    message: str
+
+
+def _lines(stdin: TextIO) -> Iterator[str | _BadLine]:
+    """The input lines; a line that is not UTF-8 is a bad line, not the end of the stream."""
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:  # a text stream that is not a file (tests, io.StringIO)
+        yield from stdin
+        return
+    for data in raw:
+        try:
+            yield data.decode("utf-8")
+        except UnicodeDecodeError:
+            yield _BadLine("line is not UTF-8 text")
+
+
+def _question_of(line: str | _BadLine) -> str | _BadLine:
+    if isinstance(line, _BadLine):
+        return line
+    if not line.strip():
+        return _BadLine('empty line: expected {"q": "…"}')
+    try:
+        data = json.loads(line)
+    except RecursionError:
+        return _BadLine("JSON nested too deeply")
+    except ValueError as exc:
+        return _BadLine(f"not JSON ({exc.msg})" if hasattr(exc, "msg") else "not JSON")
+    if not isinstance(data, dict) or not isinstance(data.get("q"), str):
+        return _BadLine('expected an object {"q": "…"} with a text "q"')
+    return str(data["q"])
+
+
+def _verdict(matcher: Matcher, question: str) -> dict[str, object]:
+    m = matcher.best_match(question)
+    # a referral keeps outcome "unknown" (not an answer) and carries whom to ask
+    shown_id = m.entry_id or m.referral
+    entry = matcher.kb.get(shown_id) if shown_id else None
+    result: dict[str, object] = {
+        "outcome": m.outcome.value,
+        "id": m.entry_id,
+        "score": m.score,
+        "candidates": [{"id": c.id, "score": c.score} for c in m.candidates],
+        "answer": entry.answer if entry else None,
+    }
+    if m.referral:
+        result["referral"] = m.referral
+    return result
 
 
 def _kb(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:

@@ -69,12 +69,33 @@ def test_match_streams_one_json_line_per_question() -> None:
             assert r["answer"] is None
 
 
-def test_match_survives_malformed_lines() -> None:
-    code, out, _ = run(["match"], 'not json\n{"q": 5}\n[]\n{"q": "低保"}\n')
+def test_match_answers_every_line_bad_ones_with_an_error_and_goes_on() -> None:
+    bad = ["not json", '{"q": 5}', "[]", "", "[" * 100_000 + "]" * 100_000, '{"q": "低保"}']
+    code, out, _ = run(["match"], "\n".join(bad) + "\n")
     assert code == 0
     results = [json.loads(line) for line in out.splitlines()]
-    assert [r["outcome"] for r in results[:3]] == ["unknown"] * 3
-    assert results[3]["id"] == "social.dibao"
+    assert len(results) == len(bad)  # exactly one output line per input line
+    for n, r in enumerate(results[:5], 1):
+        assert set(r) == {"error", "line"}
+        assert r["line"] == n
+    assert "not JSON" in results[0]["error"]
+    assert "nested too deeply" in results[4]["error"]
+    assert results[5]["id"] == "social.dibao"
+
+
+def test_match_as_a_process_survives_invalid_utf8() -> None:
+    data = (
+        '{"q": "低保咋申请"}\n'.encode() + b'{"q": "\xff\xfe"}\n' + '{"q": "雨露计划"}\n'.encode()
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "match"], input=data, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    results = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert len(results) == 3
+    assert results[1] == {"error": "line is not UTF-8 text", "line": 2}
+    assert results[0]["id"] == "social.dibao"
+    assert results[2]["candidates"][0]["id"] == "edu.yulu_plan"
 
 
 def test_kb_eval_prints_the_figures(tmp_path: Path) -> None:
