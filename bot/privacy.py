@@ -6,10 +6,17 @@ import logging
 import re
 import traceback
 
-# Characters people put between digit groups: spaces (also no-break and ideographic) and
-# hyphens/dashes (ASCII, full-width, Unicode). At most two in a row still join one number.
-_SEPARATORS = " \u00a0\u3000-\uff0d\u2010\u2011\u2012\u2013\u2014"
-_SEP = f"[{re.escape(_SEPARATORS)}]{{0,2}}"
+# Characters people put between digit groups: spaces of every width (no-break, ideographic,
+# thin, tabs), invisible ones (zero-width space/joiners, word joiner, BOM), hyphens and dashes
+# (ASCII, full-width, Unicode), dots and slashes (also full-width) and middle dots. Up to three
+# in a row ("138   1234") still join one number.
+SEPARATORS = (
+    " \t\u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u202f\u205f\u200b\u200c\u200d\u2060\ufeff"
+    "-\uff0d\u2010\u2011\u2012\u2013\u2014\u2212"
+    ".\uff0e/\uff0f\u00b7\u30fb_"
+)
+_SEP = f"[{re.escape(SEPARATORS)}]{{0,3}}"
 # A run of digits of any length, possibly grouped by separators, possibly ending in X (ID
 # cards). \d also matches full-width digits, which villagers' phones often produce. The run is
 # possessive and unbounded: a number glued to other digits is masked as a whole, never missed,
@@ -33,7 +40,7 @@ def mask_pii(text: str) -> str:
 
 def _mask_match(match: re.Match[str]) -> str:
     raw = match.group()
-    chars = [c for c in raw if c not in _SEPARATORS]
+    chars = [c for c in raw if c not in SEPARATORS]
     if len(chars) < MIN_PERSONAL_DIGITS:
         return raw
     if len(chars) == 11 and chars[0] in "1１":

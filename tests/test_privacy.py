@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.privacy import MIN_PERSONAL_DIGITS, MaskingFilter, mask_pii
+from bot.privacy import MIN_PERSONAL_DIGITS, SEPARATORS, MaskingFilter, mask_pii
 
-SEPARATORS = " \u00a0\u3000-\uff0d\u2010\u2011\u2012\u2013\u2014"
-DIGIT_RUN = re.compile(rf"\d(?:[{re.escape(SEPARATORS)}]{{0,2}}\d)*")
+DIGIT_RUN = re.compile(rf"\d(?:[{re.escape(SEPARATORS)}]{{0,3}}\d)*")
 
 digits = st.sampled_from("0123456789")
 
@@ -42,7 +41,8 @@ def grouped(draw: st.DrawFn, number: st.SearchStrategy[str]) -> tuple[str, str]:
     if draw(st.booleans()):
         typed = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in typed)
     if draw(st.booleans()):
-        sep = draw(st.sampled_from([" ", "-", "－", "\u3000"]))
+        sep = draw(st.sampled_from(list(SEPARATORS)))
+        sep *= draw(st.integers(1, 3))
         size = draw(st.sampled_from([3, 4]))
         typed = sep.join(typed[i : i + size] for i in range(0, len(typed), size))
     return typed, plain
@@ -77,6 +77,13 @@ def _expected(typed: str) -> str:
         ("卡号6222021234567890123", "卡号6222***********0123"),
         ("卡号 6222 0212 3456 7890", "卡号 6222********7890"),
         ("１３８１２３４５６７８", "１３８****５６７８"),
+        ("手机138.1234.5678", "手机138****5678"),
+        ("手机138/1234/5678", "手机138****5678"),
+        ("手机138   1234   5678", "手机138****5678"),
+        ("手机138\u200b1234\u200b5678", "手机138****5678"),
+        ("手机138\u00a01234\u00a05678", "手机138****5678"),
+        ("卡号6222\u30000212\u30003456\u30007890", "卡号6222********7890"),
+        ("身份证130602．19900101．1234", "身份证1306**********1234"),
     ],
 )
 def test_known_numbers_are_masked_to_edge_digits(text: str, masked: str) -> None:
