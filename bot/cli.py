@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, webhook_secret
 from bot.knowledge import KnowledgeError, load_knowledge
-from bot.privacy import MaskingFilter
+from bot.privacy import MaskingFilter, SecretFilter
 from bot.review import check_knowledge, load_eval_set, print_eval, run_eval
 from bot.understand import Matcher
 
@@ -61,7 +61,7 @@ def main(
     except ConfigError as exc:
         stderr.write(f"policybot: {exc}\n")
         return 2
-    _configure_logging(settings.log_level, stderr)
+    _configure_logging(settings, stderr)
     try:
         return _dispatch(args, settings, stdin, stdout, stderr)
     except ConfigError as exc:
@@ -80,17 +80,25 @@ def main(
         return 1
 
 
-def _configure_logging(level: str, stream: TextIO) -> None:
+def _configure_logging(settings: Settings, stream: TextIO) -> None:
     logging.basicConfig(
-        level=level, stream=stream, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level,
+        stream=stream,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     # Questions may reach a log (DEBUG, a traceback): personal numbers are masked there too.
+    # …and no command's log shows the bot token or the webhook secret (PTB logs the Bot API
+    # URL, with the token, at DEBUG; setWebhook's parameters carry the secret)
+    token = settings.token or ""
+    secrets = {token: "<token>", webhook_secret(token): "<webhook secret>"} if token else {}
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, MaskingFilter) for f in handler.filters):
             handler.addFilter(MaskingFilter())
+        if secrets:  # first: masking digits could split a token it should recognise
+            handler.filters.insert(0, SecretFilter(secrets))
 
 
 def _dispatch(

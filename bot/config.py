@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,3 +73,8 @@ def parse_admins(text: str) -> frozenset[int]:
             raise ConfigError(f"POLICYBOT_ADMINS must be comma-separated user ids, got {part!r}")
         ids.add(int(part))
     return frozenset(ids)
+
+
+def webhook_secret(token: str) -> str:
+    """The secret Telegram sends with every webhook call (derived, so nothing else to set)."""
+    return hashlib.sha256(f"policybot-webhook:{token}".encode()).hexdigest()

@@ -64,3 +64,29 @@ class MaskingFilter(logging.Filter):
             formatted = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
             record.exc_text = mask_pii(formatted)
         return True
+
+
+class SecretFilter(logging.Filter):
+    """Replace secrets (the bot token, the webhook secret) in log records: message, arguments
+    and traceback text. Attach it to the handlers, like MaskingFilter, for every command."""
+
+    def __init__(self, secrets: dict[str, str]) -> None:
+        """`secrets`: each secret and what to write instead (e.g. {token: "<token>"})."""
+        super().__init__()
+        self._secrets = {k: v for k, v in secrets.items() if k}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record without the secrets; never drop it."""
+        message = record.getMessage()
+        if any(k in message for k in self._secrets):
+            record.msg, record.args = self._scrub(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._scrub(record.exc_text)
+        return True
+
+    def _scrub(self, text: str) -> str:
+        for secret, instead in self._secrets.items():
+            text = text.replace(secret, instead)
+        return text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 import warnings
@@ -27,9 +26,10 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, webhook_secret
 from bot.dialogue import DialogueService, FloodLimiter
 from bot.knowledge import load_knowledge
+from bot.privacy import SecretFilter
 from bot.store import Store
 from bot.understand import Matcher
 from handlers import staff, villager
@@ -201,29 +201,6 @@ def _bare_commands(commands: dict[str, Callback], only: filters.BaseFilter) -> P
     return MessageHandler(only & filters.Regex(pattern), bare_command_handler)
 
 
-def webhook_secret(token: str) -> str:
-    """The secret Telegram sends with every webhook call (derived, so nothing else to set)."""
-    return hashlib.sha256(f"policybot-webhook:{token}".encode()).hexdigest()
-
-
-class _TokenFilter(logging.Filter):
-    """Replace the bot token in log records (PTB puts it in some exception messages)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self._token in message:
-            record.msg, record.args = message.replace(self._token, "<token>"), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self._token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self._token, "<token>")
-        return True
-
-
 def _drop_invalid_token_traceback(record: logging.LogRecord) -> bool:
     # Only at startup: a token revoked while running must still show up in the log.
     at_startup = "Bootstrap" in str(record.args)
@@ -231,10 +208,11 @@ def _drop_invalid_token_traceback(record: logging.LogRecord) -> bool:
 
 
 def redact_token(token: str) -> None:
-    """Keep `token` out of every log line written by the root logger's handlers."""
-    token_filter = _TokenFilter(token)
+    """Keep the token and the webhook secret out of every log line of the root handlers
+    (the command line installs the same for every command; this is for direct callers)."""
+    secrets = SecretFilter({token: "<token>", webhook_secret(token): "<webhook secret>"})
     for handler in logging.getLogger().handlers:
-        handler.addFilter(token_filter)
+        handler.filters.insert(0, secrets)
 
 
 class _Lifecycle:

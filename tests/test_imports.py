@@ -53,7 +53,16 @@ ALLOWED = {
     "dialogue": {"understand", "knowledge", "store", "messages"},
     "review": {"understand", "knowledge", "store", "messages", "privacy", "config"},
     "console": {"dialogue", "messages"},
-    "handlers": {"config", "dialogue", "knowledge", "messages", "review", "store", "understand"},
+    "handlers": {
+        "config",
+        "dialogue",
+        "knowledge",
+        "messages",
+        "privacy",
+        "review",
+        "store",
+        "understand",
+    },
 }
 PACKAGES = sorted(p.name for p in (ROOT / "bot").iterdir() if (p / "__init__.py").is_file())
 

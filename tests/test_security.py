@@ -4,8 +4,13 @@ the code never deserialises untrusted data (safe YAML only; no pickle, marshal, 
 from __future__ import annotations
 
 import ast
+import asyncio
 import io
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +22,7 @@ from bot.privacy import mask_pii
 from bot.store import PENDING, QuestionRecord, Store, storable
 from bot.understand import Matcher
 from tests.conftest import ROOT
+from tests.fakes.botapi import TOKEN, running_fake
 
 INJECTIONS = [
     "'; DROP TABLE questions;--",
@@ -272,3 +278,58 @@ async def test_a_candidate_tap_forged_with_another_villagers_question_changes_no
     assert queued == [theirs.question_id]  # but their question stays in the queue
     assert question is not None
     assert question.answer is None
+
+
+def test_log_resolve_at_debug_keeps_the_token_out_of_its_output(tmp_path: Path) -> None:
+    # issue 14.6: PTB's "Set Bot API URL" line printed the token; redaction was serve's alone
+    db = tmp_path / "bot.sqlite3"
+    rec = QuestionRecord(
+        "2026-12-02T08:00:00+00:00",
+        "telegram",
+        "u1",
+        "4242",
+        "美国大选谁赢了",
+        "unknown",
+        None,
+        0.0,
+        (),
+        1.0,
+    )
+
+    async def log_one() -> None:
+        async with await Store.open(db) as store:
+            await store.record_question(rec)
+
+    asyncio.run(log_one())
+    with running_fake() as fake:
+        env = {
+            **os.environ,
+            "POLICYBOT_DB": str(db),
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "POLICYBOT_TELEGRAM_BASE_URL": fake.base_url,
+            "POLICYBOT_LOG_LEVEL": "DEBUG",
+        }
+        run = [sys.executable, "-m", "bot", "log"]
+        listed = subprocess.run(
+            [*run, "unanswered", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        [group] = json.loads(listed.stdout)
+        done = subprocess.run(
+            [*run, "resolve", str(group["id"]), "--answer", "请问村委会。"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
+        sent = fake.messages(4242)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sent, "the answer reached the villager through the Bot API stand-in"
+    assert "DEBUG" in done.stderr  # the log really was on
+    assert TOKEN not in done.stderr + done.stdout
+    assert TOKEN.split(":")[1] not in done.stderr + done.stdout

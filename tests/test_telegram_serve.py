@@ -158,7 +158,14 @@ def test_webhook_mode_registers_the_url_and_checks_the_secret(tmp_path: Path) ->
     with (
         running_fake() as fake,
         serving(
-            tmp_path, serve_env(tmp_path, fake, POLICYBOT_WEBHOOK_URL=url, PORT=str(port))
+            tmp_path,
+            serve_env(
+                tmp_path,
+                fake,
+                POLICYBOT_WEBHOOK_URL=url,
+                PORT=str(port),
+                POLICYBOT_LOG_LEVEL="DEBUG",
+            ),
         ) as proc,
     ):
         assert wait_until(lambda: bool(fake.webhook), timeout=60)
@@ -186,6 +193,9 @@ def test_webhook_mode_registers_the_url_and_checks_the_secret(tmp_path: Path) ->
     assert code == 0
     assert fake.messages(5101) == []
     assert TOKEN not in secret
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert "setWebhook" in log  # DEBUG really showed the call
+    assert secret not in log  # with it, anyone could forge an admin's update
 
 
 def test_procfile_runs_the_telegram_entry_point() -> None:
