@@ -15,6 +15,7 @@ from typing import TextIO
 
 from bot.config import ConfigError, Settings, webhook_secret
 from bot.knowledge import KnowledgeError, load_knowledge
+from bot.logsummary import RepeatSummary
 from bot.privacy import MaskingFilter, SecretFilter
 from bot.review import check_knowledge, load_eval_set, print_eval, run_eval
 from bot.understand import Matcher
@@ -99,6 +100,9 @@ def _configure_logging(settings: Settings, stream: TextIO) -> None:
             handler.addFilter(MaskingFilter())
         if secrets:  # first: masking digits could split a token it should recognise
             handler.filters.insert(0, SecretFilter(secrets))
+        if not any(isinstance(f, RepeatSummary) for f in handler.filters):
+            # before the others: it reads the message template, which they fill in
+            handler.filters.insert(0, RepeatSummary())
 
 
 def _dispatch(

@@ -25,6 +25,7 @@ CORE_LIBS = {
     "messages": set(),
     "config": set(),
     "privacy": set(),
+    "logsummary": set(),
 }
 THIRD_PARTY = {
     "telegram",

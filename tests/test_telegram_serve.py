@@ -251,3 +251,25 @@ def test_an_update_the_library_cannot_parse_is_skipped_once_and_the_rest_answere
     assert log.count(f"update {bad_id}") == 1, log[-3000:]
     assert spinning <= 3  # long polling again, not re-requesting the broken update
     assert "Traceback" not in log
+
+
+@pytest.mark.slow
+def test_an_outage_writes_each_kind_of_error_once_not_once_per_attempt(tmp_path: Path) -> None:
+    # issue 14.8: a 20 s outage wrote 9,500 lines, one (or a traceback) per attempt
+    with (
+        running_fake() as fake,
+        serving(tmp_path, serve_env(tmp_path, fake, POLICYBOT_LOG_LEVEL="INFO")) as proc,
+    ):
+        assert wait_until(lambda: bool(fake.calls("getUpdates")), timeout=60)
+        fake.fail("sendMessage", status=502, times=60)  # 3 attempts for each of 20 villagers
+        for chat in range(7001, 7021):
+            fake.push(message_update(chat, text="低保咋申请"))
+        assert wait_until(lambda: fake.pending_updates() == 0, timeout=30)
+        assert wait_until(lambda: len(fake.calls("sendMessage", ok=None)) >= 60, timeout=60)
+        time.sleep(2)  # the apologies
+        code = stop(proc)
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert code == 0
+    assert log.count("Bot API answered 502; retrying") == 1, log[-3000:]
+    assert log.count("failed to handle an update") <= 1
+    assert len(log.splitlines()) < 120
