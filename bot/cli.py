@@ -18,6 +18,7 @@ from bot.knowledge import KnowledgeError, load_knowledge
 from bot.logsummary import RepeatSummary
 from bot.privacy import MaskingFilter, SecretFilter
 from bot.review import check_knowledge, load_eval_set, print_eval, run_eval
+from bot.store import NotOurDatabase
 from bot.understand import Matcher
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ def main(
     try:
         return _dispatch(args, settings, stdin, stdout, stderr)
     except ConfigError as exc:
+        stderr.write(f"policybot: {exc}\n")
+        return 2
+    except NotOurDatabase as exc:
         stderr.write(f"policybot: {exc}\n")
         return 2
     except KnowledgeError as exc:

@@ -42,6 +42,10 @@ def test_the_first_goes_through_repeats_are_counted_and_reported_after_the_windo
     ]
 
 
+def _fail() -> None:
+    raise OSError("disk full")
+
+
 def test_other_kinds_and_info_lines_are_not_held_back() -> None:
     clock = Clock()
     log, out = _logger(clock)
@@ -50,7 +54,7 @@ def test_other_kinds_and_info_lines_are_not_held_back() -> None:
         log.error("database is locked")  # another level: another kind
         log.info("answered %s", "a villager")
         try:
-            raise OSError("disk full")
+            _fail()
         except OSError:
             log.warning("database is locked", exc_info=True)  # with an exception: another kind
     text = out.getvalue()

@@ -20,7 +20,7 @@ import aiosqlite
 import pytest
 
 from bot.dialogue import DialogueService, User
-from bot.store import SCHEMA_VERSION, QuestionRecord, Store
+from bot.store import SCHEMA_VERSION, NotOurDatabase, QuestionRecord, Store
 from bot.understand import Matcher
 from tests.conftest import ROOT
 from tests.fakes.telegram_app import db_rows, running_bot
@@ -346,3 +346,41 @@ async def test_telegram_bot_on_a_corrupt_log_moves_it_aside_and_answers(
     assert "低保" in reply.text
     assert rows == [(QUESTIONS[0],)]
     assert await asyncio.to_thread(aside.read_bytes) == damaged
+
+
+@pytest.mark.parametrize("name", ["policies.yaml", "notes.txt", "config"])
+async def test_a_file_that_is_no_database_of_ours_is_refused_never_moved(
+    tmp_path: Path, name: str
+) -> None:
+    # issue 14.5: a swapped POLICYBOT_DB naming the knowledge base got it renamed away
+    path = tmp_path / name
+    content = b"version: 1\nentries: []\n"
+    path.write_bytes(content)
+    with pytest.raises(NotOurDatabase, match="not an SQLite database"):
+        await Store.open(path, recover=True)
+    assert await asyncio.to_thread(path.read_bytes) == content
+    assert aside_files(tmp_path) == []
+    assert sorted(await asyncio.to_thread(os.listdir, tmp_path)) == [name]  # no -wal, -shm
+
+
+def test_chat_on_a_file_that_is_no_database_says_so_in_one_line_and_exits_2(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "policies.yaml"
+    path.write_text("version: 1\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input="低保咋申请\n",
+        cwd=ROOT,
+        env={**env, "POLICYBOT_DB": str(path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert "not an SQLite database" in line
+    assert "POLICYBOT_DB" in line
+    assert path.read_text(encoding="utf-8") == "version: 1\n"

@@ -16,7 +16,13 @@ from bot.store.records import (
     QuestionRecord,
     storable,
 )
-from bot.store.schema import MIGRATIONS, SCHEMA_VERSION, CorruptDatabase, migrate
+from bot.store.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    CorruptDatabase,
+    NotOurDatabase,
+    migrate,
+)
 
 __all__ = [
     "BACKLOG_LIMIT",
@@ -34,6 +40,7 @@ __all__ = [
     "SKIPPED",
     "CorruptDatabase",
     "LoggedQuestion",
+    "NotOurDatabase",
     "OutcomeCounts",
     "QuestionRecord",
     "Store",

@@ -21,7 +21,14 @@ from bot.store.records import (
     QuestionRecord,
     storable,
 )
-from bot.store.schema import connect, is_corrupt, move_aside, unavailable
+from bot.store.schema import (
+    NotOurDatabase,
+    connect,
+    is_corrupt,
+    may_move_aside,
+    move_aside,
+    unavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +86,11 @@ class Store(QueueStore, FiguresStore):
             if not recover or not is_corrupt(exc):
                 raise
             damage = str(exc)
+        if not await asyncio.to_thread(may_move_aside, path):
+            raise NotOurDatabase(
+                f"{path} is not an SQLite database ({damage}); it was left untouched. "
+                "Point POLICYBOT_DB at the bot's .sqlite3 file or at a new file name."
+            )
         aside = await asyncio.to_thread(move_aside, path)
         # One line, no traceback: the operator needs what happened and where the old file is.
         logger.error(

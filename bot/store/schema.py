@@ -92,6 +92,32 @@ class CorruptDatabase(sqlite3.DatabaseError):
     """`PRAGMA quick_check` found damage in a database file."""
 
 
+class NotOurDatabase(Exception):
+    """The configured database path holds a file that is not an SQLite database (a swapped
+    setting naming the knowledge base, say): it is never moved aside or written to."""
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+# names the bot's database files have (Settings' default is …/policybot.sqlite3)
+DATABASE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
+
+
+def may_move_aside(path: Path) -> bool:
+    """Whether recovery may rename `path`: an SQLite file by its header (damaged or not), an
+    empty file, or one named like a database (its header may be what was damaged) — never a
+    knowledge base, a config file or anything else a swapped setting may name."""
+    if path.suffix.lower() in DATABASE_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError:
+        return False
+    return head in (SQLITE_MAGIC, b"")
+
+
 async def connect(path: Path, busy_timeout: float, *, check: bool) -> aiosqlite.Connection:
     """Open, configure and migrate the database at `path` (with `check`: verify it first)."""
     db = await aiosqlite.connect(path)
