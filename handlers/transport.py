@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import warnings
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import httpx
 from aiolimiter import AsyncLimiter
 from telegram import Update
-from telegram.error import NetworkError
-from telegram.ext import AIORateLimiter, BaseRateLimiter, BaseUpdateProcessor
+from telegram.error import NetworkError, RetryAfter
+from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +69,37 @@ class RetryingRequest(HTTPXRequest):
         raise AssertionError("unreachable")  # pragma: no cover
 
 
+class SlidingWindow:
+    """At most `limit` acquisitions in any `period` seconds (a sliding window, not a bucket:
+    a token bucket lets twice its rate through in the first period)."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        """`limit` per `period` seconds."""
+        self._limit = limit
+        self._period = period
+        self._times: deque[float] = deque()
+
+    async def acquire(self) -> None:
+        """Wait until one more fits in the window, and take it."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            while self._times and now - self._times[0] >= self._period:
+                self._times.popleft()
+            if len(self._times) < self._limit:
+                self._times.append(now)
+                return
+            await asyncio.sleep(self._period - (now - self._times[0]))
+
+    def idle(self) -> bool:
+        """Whether the window is empty (nothing sent for a whole period)."""
+        now = asyncio.get_running_loop().time()
+        return not self._times or now - self._times[-1] >= self._period
+
+
 class ChatRateLimiter(BaseRateLimiter[int]):
-    """AIORateLimiter (overall, per group, 429 retry_after) plus a per-chat limit."""
+    """Telegram's limits: overall and per group as sliding windows, a short burst then one a
+    second per chat, and a 429's retry_after waited out by that chat alone."""
 
     def __init__(
         self,
@@ -75,28 +108,25 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         chat_burst: int = CHAT_BURST,
         chat_period: float = CHAT_BURST,
         group_per_minute: float = GROUP_PER_MINUTE,
+        group_period: float = 60.0,
         max_retries: int = RETRY_AFTER_ATTEMPTS,
     ) -> None:
         """Allow `chat_burst` messages per `chat_period` seconds in each chat."""
-        self._inner = AIORateLimiter(
-            overall_max_rate=overall_per_second,
-            overall_time_period=1,
-            group_max_rate=group_per_minute,
-            group_time_period=60,
-            max_retries=max_retries,
-        )
+        self._overall = SlidingWindow(int(overall_per_second), 1.0)
+        self._group_limit = int(group_per_minute)
+        self._group_period = group_period
+        self._groups: dict[str, SlidingWindow] = {}
         self._chat_burst = chat_burst
         self._chat_period = chat_period
+        self._max_retries = max_retries
         self._chats: dict[str, AsyncLimiter] = {}
         self._users: dict[str, int] = {}
 
     async def initialize(self) -> None:
-        """Initialise the inner limiter."""
-        await self._inner.initialize()
+        """Nothing to set up."""
 
     async def shutdown(self) -> None:
-        """Shut the inner limiter down."""
-        await self._inner.shutdown()
+        """Nothing to free."""
 
     async def process_request(
         self,
@@ -107,12 +137,10 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        """Wait for the chat's turn, then for the overall and group limits."""
+        """Wait for the chat's turn, the group's and the overall window, then send."""
         chat_id = data.get("chat_id")
         if chat_id is None:
-            return await self._inner.process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
+            return await self._send(callback, args, kwargs, None)
         key = str(chat_id)
         limiter = self._chats.get(key)
         if limiter is None:
@@ -120,9 +148,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         self._users[key] = self._users.get(key, 0) + 1
         try:
             async with limiter:
-                return await self._inner.process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
+                return await self._send(callback, args, kwargs, key)
         finally:
             self._users[key] -= 1
             if not self._users[key]:
@@ -130,31 +156,74 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             if len(self._chats) > _PRUNE_AT:
                 self._prune()
 
+    async def _send(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        key: str | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        group = key is not None and (key.startswith("-") or key.startswith("@"))
+        for attempt in range(self._max_retries + 1):
+            if group:
+                window = self._groups.get(str(key))
+                if window is None:
+                    window = self._groups[str(key)] = SlidingWindow(
+                        self._group_limit, self._group_period
+                    )
+                await window.acquire()
+            await self._overall.acquire()
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == self._max_retries:
+                    raise
+                # only this chat waits: its limiter is held, every other chat goes on
+                await asyncio.sleep(_retry_after(exc))
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _prune(self) -> None:
         # A bucket may go once it is idle and refilled: a new one would behave the same.
         for key, limiter in list(self._chats.items()):
             if key not in self._users and limiter.has_capacity(self._chat_burst):
                 del self._chats[key]
+        for key, window in list(self._groups.items()):
+            if window.idle():
+                del self._groups[key]
+
+
+def _retry_after(exc: RetryAfter) -> float:
+    """Seconds to wait (PTB 22 warns when its deprecated int attribute is read)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Process updates of different chats concurrently, and those of one chat in order."""
 
-    # Updates waiting for their chat's turn hold a slot, so slots are many (they are cheap):
-    # one villager's flood must not keep everyone else's questions waiting.
-    def __init__(self, max_concurrent_updates: int = 4096) -> None:
-        """Run at most `max_concurrent_updates` updates at once."""
+    # Updates waiting for their chat's turn hold a slot, so slots are many (they are cheap);
+    # one chat holds at most `max_per_chat` of them: a villager's (or a group's) flood of
+    # thousands is shed beyond that, so it cannot keep everyone else's questions waiting.
+    def __init__(self, max_concurrent_updates: int = 4096, max_per_chat: int = 64) -> None:
+        """Run at most `max_concurrent_updates` updates at once, `max_per_chat` per chat."""
         super().__init__(max_concurrent_updates)
+        self._max_per_chat = max_per_chat
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        self.shed = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Await `coroutine` after the earlier updates of the same chat."""
+        """Await `coroutine` after the earlier updates of the same chat (or shed it)."""
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
             return
         key = chat.id
+        if self._waiting.get(key, 0) >= self._max_per_chat:
+            self._shed(key, coroutine)
+            return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
@@ -164,6 +233,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key], self._locks[key]
+
+    def _shed(self, key: int, coroutine: Awaitable[Any]) -> None:
+        if isinstance(coroutine, Coroutine):
+            coroutine.close()  # never started: nothing to clean up
+        self.shed += 1
+        if self.shed == 1 or self.shed % 1000 == 0:
+            logger.warning(
+                "chat %s has %d updates waiting: shedding the excess (%d so far)",
+                key,
+                self._max_per_chat,
+                self.shed,
+            )
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -48,6 +48,7 @@ ALLOWED = {
     "config": set(),
     "messages": set(),
     "privacy": set(),
+    "logsummary": set(),
     "knowledge": set(),
     "understand": {"knowledge"},
     "store": {"privacy"},
