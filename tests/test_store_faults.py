@@ -384,3 +384,29 @@ def test_chat_on_a_file_that_is_no_database_says_so_in_one_line_and_exits_2(
     assert "not an SQLite database" in line
     assert "POLICYBOT_DB" in line
     assert path.read_text(encoding="utf-8") == "version: 1\n"
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+async def test_a_database_file_deleted_or_replaced_while_running_gets_a_fresh_log(
+    tmp_path: Path, how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # issue 14.5: SQLite wrote on into the deleted inode; 32 of 32 later questions were lost
+    path = tmp_path / "log.sqlite3"
+    other = tmp_path / "other.sqlite3"
+    async with await Store.open(other):
+        pass  # a healthy database of ours, to be moved in
+    with caplog.at_level(logging.ERROR, logger="bot.store"):
+        async with await Store.open(path, recover=True) as store:
+            assert await store.record_or_keep(_record()) is not None
+            for suffix in ("", "-wal", "-shm"):
+                await asyncio.to_thread(Path(f"{path}{suffix}").unlink, missing_ok=True)
+            if how == "replaced":
+                await asyncio.to_thread(other.rename, path)
+            for _ in range(3):
+                assert await store.record_or_keep(_record()) is not None
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM questions").fetchone() == (3,)
+    db.close()
+    [line] = [r.getMessage() for r in caplog.records if r.name.startswith("bot.store")]
+    assert str(path) in line
+    assert ("deleted" if how == "deleted" else "replaced") in line

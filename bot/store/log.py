@@ -54,6 +54,8 @@ class Store(QueueStore, FiguresStore):
         """Wrap an open connection; use `Store.open` instead."""
         super().__init__(db)
         self.path = path
+        self._identity = _identity(path)
+        self._busy_timeout = BUSY_TIMEOUT
         self._kept: deque[QuestionRecord] = deque()
         self._backlog_limit = backlog_limit
         self._retry_interval = retry_interval
@@ -78,7 +80,9 @@ class Store(QueueStore, FiguresStore):
         path = Path(path)
 
         def store(db: aiosqlite.Connection) -> Store:
-            return cls(db, path, backlog_limit=backlog_limit, retry_interval=retry_interval)
+            opened = cls(db, path, backlog_limit=backlog_limit, retry_interval=retry_interval)
+            opened._busy_timeout = busy_timeout
+            return opened
 
         try:
             return store(await connect(path, busy_timeout, check=recover))
@@ -146,6 +150,7 @@ class Store(QueueStore, FiguresStore):
             self._keep(rec)  # it failed a moment ago: do not make this villager wait again
             return None
         try:
+            await self._follow_the_file()
             return await self.record_question(rec)
         except (sqlite3.Error, OSError) as exc:
             if not unavailable(exc):
@@ -159,6 +164,7 @@ class Store(QueueStore, FiguresStore):
         if not self._kept:
             return 0
         try:
+            await self._follow_the_file()
             _, written = await self._write_kept(None)
         except (sqlite3.Error, OSError) as exc:
             if not unavailable(exc):
@@ -185,6 +191,29 @@ class Store(QueueStore, FiguresStore):
                 self.dropped,
             )
         return question_id, len(batch)
+
+    async def _follow_the_file(self) -> None:
+        """If the database file was deleted or replaced while open, start a log at its path.
+
+        SQLite goes on writing to a deleted file's inode without an error, so every later
+        question would be lost silently; a stat per write is cheap next to the commit's fsync.
+        """
+        now = await asyncio.to_thread(_identity, self.path)
+        if now == self._identity:
+            return
+        async with self._lock:
+            logger.error(
+                "database %s was %s while the bot ran: starting a fresh log there (questions "
+                "written before are in the old file, wherever it went)",
+                self.path,
+                "deleted" if now is None else "replaced by another file",
+            )
+            old, self._db = self._db, await connect(self.path, self._busy_timeout, check=True)
+            self._identity = await asyncio.to_thread(_identity, self.path)
+            try:
+                await old.close()
+            except (sqlite3.Error, ValueError):
+                logger.debug("closing the old connection failed", exc_info=True)
 
     def _keep(self, rec: QuestionRecord) -> None:
         if len(self._kept) < self._backlog_limit:
@@ -239,3 +268,12 @@ class Store(QueueStore, FiguresStore):
                 " at = excluded.at",
                 (question_id, user_key, int(useful), at),
             )
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file's (device, inode): a deleted or replaced database file changes it."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
