@@ -1,8 +1,12 @@
+import stat
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.understand import Matcher, normalize_text
+from bot.understand.segment import cache_dir, core_dictionary
 
 
 @pytest.mark.parametrize(
@@ -39,3 +43,29 @@ def test_core_dictionary_keeps_common_words_and_drops_rare_ones() -> None:
     assert "孩子" in words
     assert min(words.values()) >= CORE_MIN_FREQ
     assert core_dictionary() == core_dictionary()  # written once, then reused
+
+
+def test_the_trimmed_dictionary_is_cached_privately_and_a_tampered_copy_is_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 14.6: the copy sat at a predictable shared temp path and was trusted as is
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = core_dictionary()
+    assert path.parent == tmp_path / ".cache" / "policybot"
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    good = path.read_bytes()
+    path.write_bytes(b"\xe4\xbd\x8e\xe4\xbf\x9d 99999999 n\n")  # someone's poisoned dictionary
+    assert core_dictionary() == path
+    assert path.read_bytes() == good  # the digest beside it gave it away
+
+
+def test_a_cache_folder_others_can_write_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / ".cache" / "policybot"
+    shared.mkdir(parents=True)
+    shared.chmod(0o777)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    private = cache_dir()
+    assert private != shared
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700

@@ -25,22 +25,47 @@ CORE_MIN_FREQ = 10
 
 
 def core_dictionary() -> Path:
-    """Write (once) and return jieba's dictionary trimmed to words of CORE_MIN_FREQ or more."""
+    """Write (once) and return jieba's dictionary trimmed to words of CORE_MIN_FREQ or more.
+
+    The copy lives in a private cache folder (never a shared temp path another user could
+    fill first) and is checked against the digest written beside it before it is used.
+    """
     source = Path(jieba.__file__).resolve().parent / "dict.txt"
     stat = source.stat()
     tag = hashlib.sha256(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:{CORE_MIN_FREQ}".encode())
-    target = Path(tempfile.gettempdir()) / f"policybot-jieba-{tag.hexdigest()[:16]}.txt"
-    if target.exists():
+    target = cache_dir() / f"jieba-{tag.hexdigest()[:16]}.txt"
+    digest = target.with_suffix(".sha256")
+    if target.exists() and digest.exists() and _digest(target) == digest.read_text().strip():
         return target
     kept = [
         line
         for line in source.read_text(encoding="utf-8").splitlines()
         if len(parts := line.split()) >= 2 and int(parts[1]) >= CORE_MIN_FREQ
     ]
-    partial = target.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    partial.replace(target)  # atomic: a concurrent start-up sees the whole file or none
+    data = ("\n".join(kept) + "\n").encode("utf-8")
+    for path, content in ((target, data), (digest, hashlib.sha256(data).hexdigest().encode())):
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(content)
+        partial.replace(path)  # atomic: a concurrent start-up sees the whole file or none
     return target
+
+
+def cache_dir() -> Path:
+    """A folder only this user can write: ~/.cache/policybot, else a fresh private temporary
+    folder."""
+    folder = Path.home() / ".cache" / "policybot"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = folder.stat()
+        if st.st_uid == os.getuid() and not st.st_mode & 0o022:
+            return folder
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix="policybot-"))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class Segmenter:
