@@ -78,6 +78,22 @@ def unknown_related(folder: Path) -> Path:
     return _edited(folder, edit)
 
 
+def impossible_date(folder: Path) -> Path:
+    # YAML cannot build this date: it used to crash with a traceback in chat, serve and /reload
+    text = SHIPPED_KB.read_text(encoding="utf-8").replace(
+        'updated: "2026-11-29"', "updated: 2026-13-45", 1
+    )
+    path = folder / "policies.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def gbk(folder: Path) -> Path:
+    path = folder / "policies.yaml"
+    path.write_bytes(SHIPPED_KB.read_text(encoding="utf-8").encode("gb18030"))
+    return path
+
+
 BROKEN: list[Callable[[Path], Path]] = [
     missing,
     directory,
@@ -87,6 +103,8 @@ BROKEN: list[Callable[[Path], Path]] = [
     duplicate_id,
     wrong_type,
     unknown_related,
+    impossible_date,
+    gbk,
 ]
 
 

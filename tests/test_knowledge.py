@@ -200,3 +200,58 @@ def test_kb_check_command_passes_a_valid_file(
     path = write(tmp_path, VALID)
     assert main(["kb", "check", str(path)]) == 0
     assert "ok, 2 entries" in capsys.readouterr().out
+
+
+# -- kb check for editors (issue 12.3): each kind in Chinese, at its line, never a traceback --
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker", "message"),
+    [
+        # YAML builds no date from 2026-13-45: before, a traceback (also in chat and /reload)
+        ("    updated: 2026-11-29\n", "    updated: 2026-13-45\n", "2026-13-45", "不是日期"),
+        ("    answer: 申请低保向乡镇政府提出。", "    answer: 待补充", "待补充", "占位"),
+        (
+            "    answer: 申请低保向乡镇政府提出。",
+            "    answer: 明年底前每人补300元。",
+            "明年底",
+            "相对的时间",
+        ),
+        (
+            "    answer: 申请低保向乡镇政府提出。",
+            "    answer: 申请低保向乡镇政府提出。\n    answer: 找村里。",
+            "找村里",
+            "写了两次",
+        ),
+    ],
+)
+def test_editor_mistakes_are_reported_in_chinese_at_their_line(
+    tmp_path: Path, old: str, new: str, marker: str, message: str
+) -> None:
+    assert old in VALID
+    text = VALID.replace(old, new, 1)
+    problems = problems_of(tmp_path, text)
+    assert any(message in p and f":{line_of(text, marker)}:" in p for p in problems), problems
+    assert len(problems) == 1, problems  # one per cause, no cascade
+
+
+def test_a_relative_time_without_a_figure_or_with_a_year_is_fine(tmp_path: Path) -> None:
+    for answer in (
+        "今年交多少，请问乡镇。",
+        "2080户在2018年内全部竣工。",
+        "2019年底前完成。",
+        "当年年底前完成3.6万人。",
+    ):
+        text = VALID.replace("申请低保向乡镇政府提出。", answer, 1)
+        assert problems_of(tmp_path, text) == [], answer
+
+
+def test_a_file_saved_as_gbk_gets_a_hint_to_save_it_as_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "policies.yaml"
+    path.write_bytes(VALID.encode("gbk"))
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(path)
+    [problem] = info.value.problems
+    assert "GBK" in problem.message
+    assert "UTF-8" in problem.message
+    assert problem.line > 0  # where the first non-UTF-8 character is

@@ -18,11 +18,15 @@ def compose(path: Path) -> tuple[yaml.Node | None, list[Problem]]:
         # a directory, FIFO or device: reading a FIFO would block start-up forever
         return None, [Problem(name, 0, "cannot read file: not a regular file")]
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
-        return None, [Problem(name, 0, "file not found")]
-    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(name, 0, "file not found (找不到文件)")]
+    except OSError as exc:
         return None, [Problem(name, 0, f"cannot read file: {exc.__class__.__name__}")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(name, _line_at(data, exc.start), _not_utf8(data))]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -33,7 +37,47 @@ def compose(path: Path) -> tuple[yaml.Node | None, list[Problem]]:
         return None, [Problem(name, 0, f"YAML error: {exc}")]
     if node is None:
         return None, [Problem(name, 1, "file is empty")]
-    return node, []
+    return node, duplicate_keys(node, name)
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _not_utf8(data: bytes) -> str:
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        return "文件不是 UTF-8 编码，请用 UTF-8 另存 (not UTF-8 text: save it as UTF-8)"
+    return (
+        "文件是 GBK 编码，请在编辑器里选「另存为 → UTF-8」再保存 (saved as GBK: save it as UTF-8)"
+    )
+
+
+def duplicate_keys(root: yaml.Node, name: str) -> list[Problem]:
+    """A key written twice in one mapping: YAML keeps the last silently, so the first edit is
+    lost without a word; report the later one, where the editor most likely just typed."""
+    problems, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in node.value:
+                k = str(key.value)
+                if k in seen:
+                    problems.append(
+                        Problem(
+                            name,
+                            line_of(key),
+                            f"键 {k!r} 写了两次（第 {seen[k]} 行已有）"
+                            f" (duplicate key {k!r}, first at line {seen[k]})",
+                        )
+                    )
+                seen.setdefault(k, line_of(key))
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(problems, key=lambda p: p.line)
 
 
 def line_of(node: yaml.Node) -> int:
@@ -50,6 +94,8 @@ def scalar(node: yaml.Node) -> object:
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
+    except ValueError:  # a date YAML cannot build (2026-13-45): the text, for the checks
+        return node.value
     finally:
         loader.dispose()
 

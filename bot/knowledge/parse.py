@@ -25,6 +25,7 @@ from bot.knowledge.entries import (
     Problem,
 )
 from bot.knowledge.nodes import items, line_of, string, string_list
+from bot.knowledge.wording import wording_problems
 
 
 def build_lexicon(root: yaml.Node | None, name: str, problems: list[Problem]) -> Lexicon:
@@ -211,10 +212,16 @@ def _check_entry(
         report(fields["answer"][1], f"answer is longer than {MAX_ANSWER} characters")
     elif answer_len > LONG_ANSWER:
         report(fields["answer"][1], f"answer is long ({answer_len} characters)", "warning")
+    for problem in wording_problems(texts["answer"]):
+        report(fields["answer"][1], problem)
     try:
         dt.date.fromisoformat(texts["updated"])
     except ValueError:
-        report(fields["updated"][1], "updated must be a date like 2026-11-29")
+        report(
+            fields["updated"][1],
+            f"updated 写的 {texts['updated']!r} 不是日期，请写成 2026-11-29 这样 "
+            "(updated must be a date like 2026-11-29)",
+        )
     questions = lists["questions"]
     if len(questions) < MIN_QUESTIONS:
         report(fields["questions"][1], f"needs at least {MIN_QUESTIONS} example questions")
