@@ -10,8 +10,6 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import jieba
-
 from bot.understand.context import join_numbers, looks_like_context, place_names
 
 # A domain word gets this frequency so that jieba keeps it whole (雨露计划, 先诊疗后付费) even
@@ -26,6 +24,8 @@ CORE_MIN_FREQ = 10
 
 def core_dictionary() -> Path:
     """Write (once) and return jieba's dictionary trimmed to words of CORE_MIN_FREQ or more."""
+    import jieba  # on first use, as in Segmenter: jieba's import costs 0.1 s (pkg_resources)
+
     source = Path(jieba.__file__).resolve().parent / "dict.txt"
     stat = source.stat()
     tag = hashlib.sha256(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:{CORE_MIN_FREQ}".encode())
@@ -54,6 +54,8 @@ class Segmenter:
         fillers: Iterable[str] = (),
     ) -> None:
         """Load jieba's dictionary once and add the domain `words` and lexicon to it."""
+        import jieba  # here, not at the top: commands that never match a question skip it
+
         jieba.setLogLevel(logging.WARNING)
         dictionary = core_dictionary()
         self._tokenizer = jieba.Tokenizer(str(dictionary))
