@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_KB = Path(__file__).resolve().parent.parent / "knowledge" / "policies.yaml"
+from bot.shipped import KB_NAME, shipped_file
+
+# The wheel's bundled knowledge base (or a checkout's knowledge/); POLICYBOT_KB overrides it.
+DEFAULT_KB = shipped_file(KB_NAME)
 DEFAULT_DB = Path("policybot.sqlite3")
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 # Bot API tokens look like "123456789:AA…" (numeric bot id, colon, 30+ url-safe characters).
