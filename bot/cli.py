@@ -119,8 +119,13 @@ def _dispatch(
         return asyncio.run(chat())
     if args.command == "serve":
         from handlers.app import serve
+        from handlers.reach import BotApiUnreachable
 
-        return serve(settings)
+        try:
+            return serve(settings)
+        except BotApiUnreachable as exc:  # host, error and the proxy hint, in one line
+            stderr.write(f"policybot: {exc}\n")
+            return 3
     if args.command == "match":
         return _match(_matcher(settings.kb_path), stdin, stdout)
     if args.command == "kb":

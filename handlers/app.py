@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -34,6 +34,7 @@ from bot.store import Store
 from bot.understand import Matcher
 from handlers import staff, villager
 from handlers.errors import error_handler
+from handlers.reach import BotApiUnreachable, proxied, reach_bot_api, where
 from handlers.runtime import RUNTIME_KEY, Callback, Runtime
 from handlers.runtime import villager as villager_of
 from handlers.transport import ChatRateLimiter, PerChatUpdateProcessor, RetryingRequest
@@ -60,6 +61,10 @@ def serve(settings: Settings) -> int:
     logging.getLogger("telegram.ext").addFilter(_drop_invalid_token_traceback)
     matcher = Matcher(load_knowledge(settings.kb_path))
     app = build_application(settings, matcher)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # run_polling/run_webhook carry on in this loop
+    # One line per failure and none of PTB's tracebacks when Telegram is out of reach.
+    loop.run_until_complete(reach_bot_api(settings))
     try:
         if settings.webhook_url:
             url = urlsplit(settings.webhook_url)
@@ -87,6 +92,8 @@ def serve(settings: Settings) -> int:
         raise ConfigError(
             "TELEGRAM_BOT_TOKEN was rejected by Telegram (check it with @BotFather)"
         ) from None
+    except NetworkError as exc:  # reached a moment ago, lost again during PTB's start-up
+        raise BotApiUnreachable(f"lost the Bot API at {where(settings)}: {exc.message}") from None
     logger.info("stopped")
     return 0
 
@@ -116,8 +123,12 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(settings.require_token())
-        .request(RetryingRequest(read_timeout=read_timeout, connection_pool_size=256))
-        .get_updates_request(HTTPXRequest(read_timeout=read_timeout, connection_pool_size=1))
+        .request(
+            proxied(RetryingRequest, settings, read_timeout=read_timeout, connection_pool_size=256)
+        )
+        .get_updates_request(
+            proxied(HTTPXRequest, settings, read_timeout=read_timeout, connection_pool_size=1)
+        )
         .rate_limiter(rate_limiter if rate_limiter is not None else ChatRateLimiter())
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(lifecycle.post_init)
@@ -222,9 +233,12 @@ class _TokenFilter(logging.Filter):
 
 
 def _drop_invalid_token_traceback(record: logging.LogRecord) -> bool:
-    # Only at startup: a token revoked while running must still show up in the log.
+    # Only at startup: a token revoked while running must still show up in the log. A start
+    # that fails for good (bad token, network) is reported in one line by serve's caller.
     at_startup = "Bootstrap" in str(record.args)
-    return not (at_startup and "Invalid token" in str(record.msg))
+    return not (
+        at_startup and ("Invalid token" in str(record.msg) or "Aborting" in str(record.msg))
+    )
 
 
 def redact_token(token: str) -> None:
