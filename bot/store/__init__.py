@@ -16,6 +16,7 @@ from bot.store.records import (
     QuestionRecord,
     storable,
 )
+from bot.store.retention import Purge
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION, CorruptDatabase, migrate
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "CorruptDatabase",
     "LoggedQuestion",
     "OutcomeCounts",
+    "Purge",
     "QuestionRecord",
     "Store",
     "migrate",
