@@ -139,6 +139,17 @@ def test_kb_init_into_a_read_only_folder_leaves_nothing_behind(tmp_path: Path) -
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs Linux's sysfs")
+def test_kb_init_into_a_folder_not_even_root_can_write_says_so() -> None:
+    # sysfs refuses new files to everyone: the unwritable folder a test run as root can have
+    code, out, err = run(["kb", "init", "/sys/kernel"])
+    assert (code, out) == (1, "")
+    [line] = err.splitlines()
+    assert line.startswith("policybot: cannot write /sys/kernel: ")
+    assert "nothing was copied. 无法写入 /sys/kernel" in line
+    assert not Path("/sys/kernel/policies.yaml").exists()
+
+
 LOADED = """
     import sys
     from bot.cli import main
