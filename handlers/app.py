@@ -63,8 +63,11 @@ def serve(settings: Settings) -> int:
     app = build_application(settings, matcher)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)  # run_polling/run_webhook carry on in this loop
-    # One line per failure and none of PTB's tracebacks when Telegram is out of reach.
-    loop.run_until_complete(reach_bot_api(settings))
+    try:  # one line per failure and none of PTB's tracebacks when Telegram is out of reach
+        loop.run_until_complete(reach_bot_api(settings))
+    except BaseException:
+        loop.close()
+        raise
     try:
         if settings.webhook_url:
             url = urlsplit(settings.webhook_url)
