@@ -11,15 +11,17 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from bot import __version__, messages
 from bot.config import ConfigError, Settings, webhook_secret
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.logsummary import RepeatSummary
 from bot.privacy import MaskingFilter, SecretFilter
-from bot.review import check_knowledge, load_eval_set, print_eval, run_eval
-from bot.store import NotOurDatabase
-from bot.understand import Matcher
+from bot.shipped import ShippedCopyError, copy_shipped
+
+if TYPE_CHECKING:
+    from bot.understand import Matcher
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policybot", description="扶贫政策问答机器人 — policy Q&A bot for villagers."
     )
+    parser.add_argument("--version", action="version", version=f"policybot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chat = sub.add_parser("chat", help="console chat on the dialogue core (stdin, also piped)")
     chat.add_argument("--no-greeting", action="store_true", help="do not print the greeting")
@@ -41,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev = kb_sub.add_parser("eval", help="score a {q, topic} YAML set")
     ev.add_argument("file", type=Path, help="YAML list of {q: question, topic: id or null}")
     ev.add_argument("--show-misses", type=int, default=20, metavar="N", help="misses to list")
+    init = kb_sub.add_parser("init", help="copy the bundled knowledge base into DIR for editing")
+    init.add_argument("dir", type=Path, help="folder for policies.yaml and lexicon.yaml")
+    # review's face pulls in the store and rapidfuzz: still well under `--help`'s 0.3 s
     from bot.review import add_log_parser
 
     add_log_parser(sub)
@@ -67,9 +73,6 @@ def main(
     try:
         return _dispatch(args, settings, stdin, stdout, stderr)
     except ConfigError as exc:
-        stderr.write(f"policybot: {exc}\n")
-        return 2
-    except NotOurDatabase as exc:
         stderr.write(f"policybot: {exc}\n")
         return 2
     except KnowledgeError as exc:
@@ -117,7 +120,7 @@ def _dispatch(
         from bot.dialogue import DialogueService
         from bot.store import Store
 
-        matcher = Matcher(load_knowledge(settings.kb_path))
+        matcher = _matcher(settings.kb_path)
 
         async def chat() -> int:
             async with await Store.open(settings.db_path, recover=True) as store:
@@ -129,12 +132,17 @@ def _dispatch(
         return asyncio.run(chat())
     if args.command == "serve":
         from handlers.app import serve
+        from handlers.reach import BotApiUnreachable
 
-        return serve(settings)
+        try:
+            return serve(settings)
+        except BotApiUnreachable as exc:  # host, error and the proxy hint, in one line
+            stderr.write(f"policybot: {exc}\n")
+            return 3
     if args.command == "match":
-        return _match(Matcher(load_knowledge(settings.kb_path)), stdin, stdout)
+        return _match(_matcher(settings.kb_path), stdin, stdout)
     if args.command == "kb":
-        return _kb(args, settings, stdout)
+        return _kb(args, settings, stdout, stderr)
     from bot.review import run_log_command
 
     sender = None
@@ -144,6 +152,13 @@ def _dispatch(
 
         sender = bot_api_sender(settings)
     return run_log_command(args, settings, stdout, stderr, sender=sender)
+
+
+def _matcher(kb_path: Path) -> Matcher:
+    # imported here: `--help` and `log stats` never build a matcher (jieba, pypinyin)
+    from bot.understand import Matcher
+
+    return Matcher(load_knowledge(kb_path))
 
 
 def _match(matcher: Matcher, stdin: TextIO, stdout: TextIO) -> int:
@@ -210,7 +225,11 @@ def _verdict(matcher: Matcher, question: str) -> dict[str, object]:
     return result
 
 
-def _kb(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+def _kb(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
+    from bot.review import check_knowledge, load_eval_set, print_eval, run_eval
+
+    if args.kb_command == "init":
+        return _kb_init(args.dir, stdout, stderr)
     if args.kb_command == "check":
         path = args.file or settings.kb_path
         kb, problems = check_knowledge(path)
@@ -228,6 +247,21 @@ def _kb(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
     except (OSError, ValueError) as exc:
         stdout.write(f"policybot: cannot read the set: {exc}\n")
         return 1
-    matcher = Matcher(load_knowledge(settings.kb_path))
+    matcher = _matcher(settings.kb_path)
     print_eval(run_eval(matcher, items), stdout, name=args.file.name, show_misses=args.show_misses)
+    return 0
+
+
+def _kb_init(target: Path, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        copies = copy_shipped(target)
+    except ShippedCopyError as exc:
+        chinese = messages.KB_INIT_EXISTS if exc.exists else messages.KB_INIT_UNWRITABLE
+        stderr.write(f"policybot: {exc}; nothing was copied. {chinese.format(path=exc.path)}\n")
+        return 1
+    for copy in copies:
+        stdout.write(f"wrote {copy}\n")
+    kb = copies[0].resolve()
+    stdout.write(f"edit it, then: export POLICYBOT_KB={kb} && policybot kb check\n")
+    stdout.write(messages.KB_INIT_DONE.format(path=kb) + "\n")
     return 0

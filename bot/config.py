@@ -7,13 +7,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-DEFAULT_KB = Path(__file__).resolve().parent.parent / "knowledge" / "policies.yaml"
+from bot.shipped import KB_NAME, shipped_file
+
+# The wheel's bundled knowledge base (or a checkout's knowledge/); POLICYBOT_KB overrides it.
+DEFAULT_KB = shipped_file(KB_NAME)
 DEFAULT_DB = Path("policybot.sqlite3")
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 # Bot API tokens look like "123456789:AA…" (numeric bot id, colon, 30+ url-safe characters).
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,100}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# What httpx (python-telegram-bot's client) can tunnel through; socks5h resolves names remotely.
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+# How long `serve` keeps trying to reach the Bot API at start before it gives up (seconds).
+DEFAULT_CONNECT_WINDOW = 120.0
 
 
 class ConfigError(Exception):
@@ -32,6 +40,8 @@ class Settings:
     telegram_base_url: str | None = None
     webhook_url: str | None = None
     port: int = 8443
+    proxy: str | None = None
+    connect_window: float = DEFAULT_CONNECT_WINDOW
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -51,6 +61,8 @@ class Settings:
             telegram_base_url=(env.get("POLICYBOT_TELEGRAM_BASE_URL") or "").strip() or None,
             webhook_url=(env.get("POLICYBOT_WEBHOOK_URL") or "").strip() or None,
             port=int(port_text),
+            proxy=parse_proxy(env.get("POLICYBOT_PROXY", "")),
+            connect_window=_seconds(env, "POLICYBOT_CONNECT_WINDOW", DEFAULT_CONNECT_WINDOW),
         )
 
     def require_token(self) -> str:
@@ -78,3 +90,40 @@ def parse_admins(text: str) -> frozenset[int]:
 def webhook_secret(token: str) -> str:
     """The secret Telegram sends with every webhook call (derived, so nothing else to set)."""
     return hashlib.sha256(f"policybot-webhook:{token}".encode()).hexdigest()
+
+
+def parse_proxy(text: str) -> str | None:
+    """Check a proxy URL (http, https, socks5 or socks5h://[user:pass@]host:port)."""
+    text = text.strip()
+    if not text:
+        return None
+    url = urlsplit(text)
+    try:
+        port = url.port
+    except ValueError:
+        port = None
+    if url.scheme.lower() not in PROXY_SCHEMES or not url.hostname or port is None:
+        raise ConfigError(
+            "POLICYBOT_PROXY must be a URL like http://127.0.0.1:3128 or socks5://127.0.0.1:1080"
+            f" (schemes: {', '.join(PROXY_SCHEMES)})"
+        )
+    return text
+
+
+def proxy_label(proxy: str) -> str:
+    """The proxy as logs show it: scheme, host and port, never its password."""
+    url = urlsplit(proxy)
+    return f"{url.scheme}://{url.hostname}:{url.port}"
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise ConfigError(f"{name} must be a number of seconds (0-86400)")
+    return value

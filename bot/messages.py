@@ -87,3 +87,8 @@ REPLY_DONE = (
     "问题 #{id} 已解决（同组 {questions} 问）：已发给 {sent} 位群众，"
     "{failed} 位收不到，{pending} 位稍后再发。"
 )
+
+# `policybot kb init DIR`, for editors (the English half of each line is in bot/cli.py)
+KB_INIT_EXISTS = "{path} 已经存在，不会覆盖它；没有复制任何文件。"
+KB_INIT_UNWRITABLE = "无法写入 {path}；没有复制任何文件。"
+KB_INIT_DONE = "已复制知识库。编辑后设置 POLICYBOT_KB={path}，再运行 policybot kb check 检查。"

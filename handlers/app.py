@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -35,6 +35,7 @@ from bot.understand import Matcher
 from handlers import staff, villager
 from handlers.errors import error_handler
 from handlers.polling import TolerantBot
+from handlers.reach import BotApiUnreachable, proxied, reach_bot_api, where
 from handlers.runtime import RUNTIME_KEY, Callback, Runtime
 from handlers.runtime import villager as villager_of
 from handlers.transport import ChatRateLimiter, PerChatUpdateProcessor, RetryingRequest
@@ -61,6 +62,13 @@ def serve(settings: Settings) -> int:
     logging.getLogger("telegram.ext").addFilter(_drop_invalid_token_traceback)
     matcher = Matcher(load_knowledge(settings.kb_path))
     app = build_application(settings, matcher)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # run_polling/run_webhook carry on in this loop
+    try:  # one line per failure and none of PTB's tracebacks when Telegram is out of reach
+        loop.run_until_complete(reach_bot_api(settings))
+    except BaseException:
+        loop.close()
+        raise
     try:
         if settings.webhook_url:
             url = urlsplit(settings.webhook_url)
@@ -88,6 +96,8 @@ def serve(settings: Settings) -> int:
         raise ConfigError(
             "TELEGRAM_BOT_TOKEN was rejected by Telegram (check it with @BotFather)"
         ) from None
+    except NetworkError as exc:  # reached a moment ago, lost again during PTB's start-up
+        raise BotApiUnreachable(f"lost the Bot API at {where(settings)}: {exc.message}") from None
     logger.info("stopped")
     return 0
 
@@ -117,8 +127,12 @@ def build_application(
     bot = TolerantBot(
         settings.require_token(),
         **({"base_url": settings.telegram_base_url} if settings.telegram_base_url else {}),
-        request=RetryingRequest(read_timeout=read_timeout, connection_pool_size=256),
-        get_updates_request=HTTPXRequest(read_timeout=read_timeout, connection_pool_size=1),
+        request=proxied(
+            RetryingRequest, settings, read_timeout=read_timeout, connection_pool_size=256
+        ),
+        get_updates_request=proxied(
+            HTTPXRequest, settings, read_timeout=read_timeout, connection_pool_size=1
+        ),
         rate_limiter=rate_limiter if rate_limiter is not None else ChatRateLimiter(),
     )
     app = (
@@ -202,9 +216,12 @@ def _bare_commands(commands: dict[str, Callback], only: filters.BaseFilter) -> P
 
 
 def _drop_invalid_token_traceback(record: logging.LogRecord) -> bool:
-    # Only at startup: a token revoked while running must still show up in the log.
+    # Only at startup: a token revoked while running must still show up in the log. A start
+    # that fails for good (bad token, network) is reported in one line by serve's caller.
     at_startup = "Bootstrap" in str(record.args)
-    return not (at_startup and "Invalid token" in str(record.msg))
+    return not (
+        at_startup and ("Invalid token" in str(record.msg) or "Aborting" in str(record.msg))
+    )
 
 
 def redact_token(token: str) -> None:

@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.request import HTTPXRequest
 
 from bot.config import DEFAULT_TELEGRAM_BASE_URL, Settings
 from bot.review import Delivery, Recipient, Sender
+from handlers.reach import proxied
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,8 @@ def bot_api_sender(settings: Settings) -> Sender:
     base_url = settings.telegram_base_url or DEFAULT_TELEGRAM_BASE_URL
 
     async def send(recipients: Sequence[Recipient]) -> Delivery:
-        async with Bot(token, base_url=base_url) as bot:
+        request = proxied(HTTPXRequest, settings)  # POLICYBOT_PROXY, as the bot uses
+        async with Bot(token, base_url=base_url, request=request) as bot:
 
             async def send_one(chat_id: str, text: str) -> object:
                 return await bot.send_message(chat_id=chat_id, text=text)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from bot.shipped import LEXICON_NAME as LEXICON_NAME  # re-exported by the package face
+from bot.shipped import shipped_file
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")
 MIN_QUESTIONS = 6
@@ -12,8 +14,8 @@ MAX_ANSWER = 4096  # Telegram's message limit
 LONG_ANSWER = 600  # a villager on a phone stops reading long before this
 MAX_TITLE = 40  # fits one inline button
 MAX_QUESTION = 200
-LEXICON_NAME = "lexicon.yaml"
-BUNDLED_LEXICON = Path(__file__).resolve().parents[2] / "knowledge" / LEXICON_NAME
+# used when the knowledge base has no lexicon.yaml beside it
+BUNDLED_LEXICON = shipped_file(LEXICON_NAME)
 
 
 # Entries whose id starts so are referrals: not 扶贫政策, the answer only says whom to ask.

@@ -30,12 +30,23 @@ __all__ = ["add_log_parser", "render_report", "run_log_command"]
 
 logger = logging.getLogger(__name__)
 
+# matplotlib is the `report` extra: an install without it does everything but the picture.
+REPORT_EXTRA_MISSING = (
+    "the report picture needs matplotlib, which is not installed:"
+    " pip install 'policybot[report]' (报表图片需要安装 policybot[report])"
+)
+
 
 async def render_report(
     store: Store, path: Path | str, *, days: int, now: dt.datetime, matcher: Matcher | None = None
 ) -> Path:
     """Draw the staff report PNG (bot.review.report; matplotlib is imported only when needed)."""
-    from bot.review.report import render_report as render
+    try:
+        from bot.review.report import render_report as render
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("matplotlib"):
+            raise
+        raise ReviewError(REPORT_EXTRA_MISSING) from None
 
     return await render(store, path, days=days, now=now, matcher=matcher)
 
@@ -77,6 +88,11 @@ def add_log_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     ign = log_sub.add_parser("ignore", help="set a group of questions aside")
     ign.add_argument("id", type=int, help="group id (from `log unanswered`) or question id")
     log_sub.add_parser("suggest", help="YAML snippets for editors from the unanswered groups")
+    purge = log_sub.add_parser("purge", help="delete questions asked before a day (retention)")
+    purge.add_argument(
+        "--before", type=_date, required=True, metavar="YYYY-MM-DD", help="first day kept"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
     report = log_sub.add_parser("report", help="draw a PNG report for staff")
     report.add_argument("--out", type=Path, required=True, metavar="FILE.png", help="output")
     report.add_argument("--days", type=_positive, default=14, help="period in days (default 14)")
@@ -129,6 +145,8 @@ class _Command:
                 return await self._stats(store)
             if name == "export":
                 return await self._export(store)
+            if name == "purge":
+                return await self._purge(store)
             with_matcher = {
                 "unanswered": self._unanswered,
                 "resolve": self._resolve,
@@ -176,6 +194,20 @@ class _Command:
         since = utc_iso(local_day_start(self.args.since)) if self.args.since else ""
         count = await export_csv(store, self.args.csv, since=since)
         self._print(f"wrote {count} question(s) to {self.args.csv}")
+        return 0
+
+    async def _purge(self, store: Store) -> int:
+        day: dt.date = self.args.before
+        if day > self.now.astimezone(LOCAL_TZ).date() + dt.timedelta(days=1):
+            raise ReviewError(f"--before {day} is in the future: that would purge everything")
+        done = await store.purge_before(utc_iso(local_day_start(day)), dry_run=self.args.dry_run)
+        verb, zone = "would purge" if self.args.dry_run else "purged", LOCAL_TZ.tzname(None)
+        self._print(
+            f"{verb} {done.questions} question(s) asked before {day} ({zone})"
+            f" and {done.feedback} feedback"
+        )
+        if done.kept_pending:
+            self._print(f"kept {done.kept_pending} whose editor answer is still to be sent")
         return 0
 
     async def _resolve(self, store: Store, matcher: Matcher) -> int:

@@ -16,6 +16,7 @@ from bot.store.records import (
     QuestionRecord,
     storable,
 )
+from bot.store.retention import Purge
 from bot.store.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -42,6 +43,7 @@ __all__ = [
     "LoggedQuestion",
     "NotOurDatabase",
     "OutcomeCounts",
+    "Purge",
     "QuestionRecord",
     "Store",
     "migrate",

@@ -21,6 +21,7 @@ from bot.store.records import (
     QuestionRecord,
     storable,
 )
+from bot.store.retention import RetentionStore
 from bot.store.schema import (
     NotOurDatabase,
     connect,
@@ -40,7 +41,7 @@ RETRY_INTERVAL = 5.0  # seconds between attempts while it fails: each may wait t
 BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock (a staff command)
 
 
-class Store(QueueStore, FiguresStore):
+class Store(QueueStore, FiguresStore, RetentionStore):
     """Async access to the SQLite log; one connection per process."""
 
     def __init__(

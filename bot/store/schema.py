@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.config import ConfigError
 from bot.privacy import mask_pii
 
 
@@ -92,7 +93,7 @@ class CorruptDatabase(sqlite3.DatabaseError):
     """`PRAGMA quick_check` found damage in a database file."""
 
 
-class NotOurDatabase(Exception):
+class NotOurDatabase(ConfigError):
     """The configured database path holds a file that is not an SQLite database (a swapped
     setting naming the knowledge base, say): it is never moved aside or written to."""
 

@@ -7,8 +7,6 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import cache
 
-from pypinyin import Style, lazy_pinyin
-
 _HANZI_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 MAX_TERM = 8
@@ -21,9 +19,17 @@ _FUNCTION_CHARS = frozenset("不了的是吗呢吧啊呀有没在和就都也还
 _MIN_PINYIN_COVER = 0.7
 
 
+def _pinyin(text: str) -> list[str]:
+    # Imported on first use (building a Matcher): pypinyin's tables take 0.15 s to import, and
+    # `policybot --help` or `policybot log stats` never need them.
+    from pypinyin import Style, lazy_pinyin
+
+    return list(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
+
+
 @cache
 def _char_syllable(ch: str) -> str:
-    return lazy_pinyin(ch, style=Style.NORMAL, errors="default")[0]
+    return _pinyin(ch)[0]
 
 
 def syllables(text: str) -> tuple[str, ...]:
@@ -40,7 +46,7 @@ def syllables_of_words(words: list[str]) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     current: list[str] = []
     pending = iter(words)
-    for item in lazy_pinyin("\n".join(words), style=Style.NORMAL, errors="default"):
+    for item in _pinyin("\n".join(words)):
         if item.strip():
             current.append(item)
             continue

@@ -10,8 +10,6 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import jieba
-
 from bot.understand.context import join_numbers, looks_like_context, place_names
 
 # A domain word gets this frequency so that jieba keeps it whole (雨露计划, 先诊疗后付费) even
@@ -30,6 +28,8 @@ def core_dictionary() -> Path:
     The copy lives in a private cache folder (never a shared temp path another user could
     fill first) and is checked against the digest written beside it before it is used.
     """
+    import jieba  # on first use, as in Segmenter: jieba's import costs 0.1 s (pkg_resources)
+
     source = Path(jieba.__file__).resolve().parent / "dict.txt"
     stat = source.stat()
     tag = hashlib.sha256(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:{CORE_MIN_FREQ}".encode())
@@ -79,6 +79,8 @@ class Segmenter:
         fillers: Iterable[str] = (),
     ) -> None:
         """Load jieba's dictionary once and add the domain `words` and lexicon to it."""
+        import jieba  # here, not at the top: commands that never match a question skip it
+
         jieba.setLogLevel(logging.WARNING)
         dictionary = core_dictionary()
         self._tokenizer = jieba.Tokenizer(str(dictionary))

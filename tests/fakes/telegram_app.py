@@ -131,6 +131,7 @@ async def running_bot(
     admins: Iterable[int] = (),
     kb_path: Path = DEFAULT_KB,
     fake: FakeBotAPI | None = None,
+    proxy: str | None = None,
     **build: Any,
 ) -> AsyncIterator[BotUnderTest]:
     """Start the bot as `policybot serve` does (post_init, polling) and stop it on exit."""
@@ -142,6 +143,7 @@ async def running_bot(
         admins=frozenset(admins),
         token=TOKEN,
         telegram_base_url=fake.base_url,
+        proxy=proxy,
     )
     build.setdefault("rate_limiter", fast_rate_limiter())
     app = build_application(settings, matcher, **build)
