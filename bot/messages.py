@@ -38,6 +38,15 @@ SLOW_DOWN = "您发得太快了，请歇一会儿再问，我一条一条回答�
 ADMIN_ONLY = "抱歉，这个功能只对工作人员开放。"
 EDITOR_REPLY = "您之前问过：「{question}」\n工作人员的回答：{answer}"
 CONSOLE_CHOICE_HINT = "（回复数字选择）"
+CONSOLE_NO_CHOICE = "现在没有可选的按钮。请把问题打成字，比如「低保咋申请」，或输入 /menu 看分类。"
+# A follow-up (「那要啥材料」) answered with the part of the topic just answered that fits it.
+FOLLOWUP_PREFIX = "关于「{title}」："
+FOLLOWUP_NOT_WRITTEN = "这一点我这里没有写明。"
+FULL_ANSWER = "看完整回答"
+# Small talk that is not a question: a short reply, never queued for editors.
+CHAT_BYE = "好的，再见！以后有不明白的政策随时来问。"
+CHAT_OK = "好的。还有不明白的随时问我，也可以点 /menu 按分类找。"
+CHAT_LAUGH = "😊 还有啥想问的，直接打字就行。"
 RELOAD_OK = "知识库已重新加载，共 {entries} 条。"
 RELOAD_FAILED = "知识库有错误，没有换上，仍在用原来的版本。请改好这些地方再 /reload：\n{problems}"
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot import messages
+from bot.dialogue.excerpt import Aspect, excerpt
 from bot.knowledge import Category, Entry, KnowledgeBase
 from bot.understand import Candidate
 
@@ -72,6 +73,39 @@ def entry_reply(entry: Entry, kb: KnowledgeBase, question_id: int | None = None)
     if entry.is_smalltalk:
         return Reply(entry.answer, ((Button(messages.MENU_BUTTON, "m"),),), "answer", entry.id)
     source = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
+    rows = _answer_rows(entry, kb, question_id)
+    return Reply(f"{entry.answer}\n\n{source}", rows, "answer", entry.id, question_id)
+
+
+def followup_reply(
+    entry: Entry, aspect: Aspect, kb: KnowledgeBase, question_id: int | None
+) -> Reply:
+    """A follow-up on `entry`: the part of its answer that fits, and a button for the whole."""
+    if entry.is_smalltalk:
+        return entry_reply(entry, kb, question_id)
+    fitting, whom = excerpt(entry.answer, aspect)
+    if not fitting and whom is None:
+        return entry_reply(entry, kb, question_id)
+    # 「找谁」 is answered by the whom-to-ask line itself; anything else was not written down
+    lead = "" if fitting or aspect.name == "whom" else messages.FOLLOWUP_NOT_WRITTEN
+    body = "".join((*fitting, whom or ""))
+    text = messages.FOLLOWUP_PREFIX.format(title=entry.title) + lead + body
+    source = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
+    rows = (
+        (Button(messages.FULL_ANSWER, f"e:{entry.id}"),),
+        *_answer_rows(entry, kb, question_id),
+    )
+    return Reply(f"{text}\n\n{source}", rows, "answer", entry.id, question_id)
+
+
+def chat_reply(text: str, question_id: int | None) -> Reply:
+    """A short reply to small talk, with the menu (logged, never queued)."""
+    return Reply(text, ((Button(messages.MENU_BUTTON, "m"),),), "chat", None, question_id)
+
+
+def _answer_rows(
+    entry: Entry, kb: KnowledgeBase, question_id: int | None
+) -> tuple[tuple[Button, ...], ...]:
     rows: list[tuple[Button, ...]] = []
     if question_id is not None:
         rows.append(
@@ -85,7 +119,7 @@ def entry_reply(entry: Entry, kb: KnowledgeBase, question_id: int | None = None)
         if rel is not None:
             rows.append((Button(messages.RELATED_PREFIX + rel.title, f"e:{rel.id}"),))
     rows.append((Button(messages.MENU_BUTTON, "m"),))
-    return Reply(f"{entry.answer}\n\n{source}", tuple(rows), "answer", entry.id, question_id)
+    return tuple(rows)
 
 
 def clarify_reply(

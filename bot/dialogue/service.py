@@ -8,15 +8,20 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import messages
+from bot.dialogue.chitchat import Typed, is_goodbye, small_talk, typed_category, typed_navigation
+from bot.dialogue.context import ContextMemory
+from bot.dialogue.followup import FollowUps, Reading
 from bot.dialogue.reply import (
     Button,
     Reply,
     category_reply,
+    chat_reply,
     clarify_reply,
     entry_reply,
+    followup_reply,
     menu_reply,
     parse_callback,
     referral_reply,
@@ -29,6 +34,7 @@ from bot.understand import Match, Matcher, Outcome
 logger = logging.getLogger(__name__)
 # The "answer" recorded when a villager resolved a clarify question by tapping a candidate.
 CHOSEN_BY_VILLAGER = "villager chose "
+SMALLTALK = "smalltalk."  # entries that are not a topic to follow up on
 
 
 def utc_now() -> str:
@@ -55,12 +61,19 @@ class DialogueService:
     """Answer questions and button presses the same way for the console and Telegram."""
 
     def __init__(
-        self, matcher: Matcher, store: Store | None, *, clock: Callable[[], str] = utc_now
+        self,
+        matcher: Matcher,
+        store: Store | None,
+        *,
+        clock: Callable[[], str] = utc_now,
+        memory: ContextMemory | None = None,
     ) -> None:
-        """Serve from `matcher`; log to `store` (None: no logging)."""
+        """Serve from `matcher`; log to `store` (None: no logging); topics kept in `memory`."""
         self.matcher = matcher
         self.store = store
         self._clock = clock
+        self._followups = FollowUps(matcher)
+        self._memory = memory if memory is not None else ContextMemory()
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -70,6 +83,7 @@ class DialogueService:
     def replace_matcher(self, matcher: Matcher) -> None:
         """Serve from a new matcher (after a validated knowledge-base reload)."""
         self.matcher = matcher
+        self._followups = FollowUps(matcher)
 
     def start(self) -> Reply:
         """Greeting with the category menu."""
@@ -85,32 +99,77 @@ class DialogueService:
         return Reply(messages.HELP, ((Button(messages.MENU_BUTTON, "m"),),))
 
     async def ask(self, text: str, user: User) -> Reply:
-        """Match `text`, log it, and return the reply for the villager."""
+        """Match `text` (against the chat's topic), log it, and return the villager's reply."""
+        typed = self._typed(text)
+        if typed is not None:
+            return typed  # a menu word or category name is navigation, not a question
         started = time.perf_counter()
-        matcher = self.matcher
-        match = matcher.best_match(text)
+        chat = small_talk(text)
+        if chat is not None:
+            if is_goodbye(text):
+                self._memory.forget(self._chat(user))
+            none = Match(Outcome.UNKNOWN, None, 0.0, ())
+            elapsed = (time.perf_counter() - started) * 1000
+            return chat_reply(chat, await self._log(text, user, none, "chat", elapsed))
+        followups = self._followups
+        match = followups.matcher.best_match(text)
+        topic = self._memory.get(self._chat(user))
+        reading = followups.read(text, match, topic) if topic else Reading(match)
         latency_ms = (time.perf_counter() - started) * 1000
-        empty = match.empty
-        outcome = "empty" if empty else match.outcome.value
-        question_id = await self._log(text, user, match, outcome, latency_ms)
-        if empty:
-            return Reply(
-                messages.EMPTY_QUESTION,
-                ((Button(messages.MENU_BUTTON, "m"),),),
-                "empty",
-                None,
-                question_id,
-            )
-        if match.outcome is Outcome.ANSWER and match.entry_id:
-            entry = matcher.kb.get(match.entry_id)
-            if entry is not None:
-                return entry_reply(entry, matcher.kb, question_id)
+        match = reading.match
+        outcome = "empty" if match.empty else match.outcome.value
+        question_id = await self._log(
+            text, user, match, outcome, latency_ms, followup_of=reading.leaned_on
+        )
+        self._remember(user, match)
+        return self._reply(reading, followups.matcher.kb, question_id)
+
+    def _typed(self, text: str) -> Reply | None:
+        """The menu for 菜单/返回, help for 帮助/help, a category's list for its name."""
+        kb = self.kb
+        category = typed_category(text, kb)
+        if category is not None:
+            return replace(category_reply(category, kb), outcome="menu")
+        navigation = typed_navigation(text)
+        if navigation is None:
+            return None
+        menu = self.menu()
+        text = messages.HELP if navigation is Typed.HELP else menu.text
+        return Reply(text, menu.buttons, "menu")
+
+    def _reply(self, reading: Reading, kb: KnowledgeBase, question_id: int | None) -> Reply:
+        match = reading.match
+        if match.empty:
+            menu = ((Button(messages.MENU_BUTTON, "m"),),)
+            return Reply(messages.EMPTY_QUESTION, menu, "empty", None, question_id)
+        entry = kb.get(match.entry_id) if match.entry_id else None
+        if match.outcome is Outcome.ANSWER and entry is not None:
+            if reading.aspect is not None:
+                return followup_reply(entry, reading.aspect, kb, question_id)
+            return entry_reply(entry, kb, question_id)
         if match.outcome is Outcome.CLARIFY:
-            return clarify_reply(match.candidates, matcher.kb, question_id)
-        referral = matcher.kb.get(match.referral) if match.referral else None
+            return clarify_reply(match.candidates, kb, question_id)
+        referral = kb.get(match.referral) if match.referral else None
         if referral is not None:
             return referral_reply(referral, question_id)
         return unknown_reply(question_id)
+
+    @staticmethod
+    def _chat(user: User) -> str:
+        """The key of one villager's conversation in one chat (a group's members each own one)."""
+        return f"{user.key}@{user.chat_id}"
+
+    def _remember(self, user: User, match: Match) -> None:
+        """The chat's topic after this turn: what was answered or offered; a miss forgets it."""
+        key = self._chat(user)
+        if match.empty:
+            return
+        if match.outcome is Outcome.UNKNOWN:
+            self._memory.forget(key)
+        elif match.outcome is Outcome.CLARIFY:
+            self._memory.remember(key, tuple(c.id for c in match.candidates))
+        elif match.entry_id is not None and not match.entry_id.startswith(SMALLTALK):
+            self._memory.remember(key, (match.entry_id,))
 
     async def press(self, data: str, user: User) -> Reply:
         """Handle a button press (Telegram callback data or a console choice)."""
@@ -129,6 +188,8 @@ class DialogueService:
                 return Reply(messages.STALE_BUTTON)
             if action.question_id is not None and await self._owns(action.question_id, user):
                 await self._chosen(action.question_id, entry.id)
+            if not entry.is_smalltalk:
+                self._memory.remember(self._chat(user), (entry.id,))
             return entry_reply(entry, kb)
         if action.question_id is None or not await self._owns(action.question_id, user):
             return Reply(messages.STALE_BUTTON)
@@ -174,7 +235,14 @@ class DialogueService:
             logger.warning("could not queue question %s", question_id, exc_info=True)
 
     async def _log(
-        self, text: str, user: User, match: Match, outcome: str, latency_ms: float
+        self,
+        text: str,
+        user: User,
+        match: Match,
+        outcome: str,
+        latency_ms: float,
+        *,
+        followup_of: str | None = None,
     ) -> int | None:
         if self.store is None:
             return None
@@ -189,6 +257,7 @@ class DialogueService:
             score=match.score,
             candidates=[(c.id, c.score) for c in match.candidates],
             latency_ms=round(latency_ms, 3),
+            followup_of=followup_of,
         )
         try:
             # Written (or, while the database fails, kept in memory) before the reply is

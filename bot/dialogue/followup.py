@@ -1,0 +1,122 @@
+"""Read a message against the chat's topic: a follow-up on it, a topic next to it, or new.
+
+「那要啥材料」 after an answer on 低保 names no topic of its own: it asks about 低保. 「那大病呢」
+after 先诊疗后付费 names one that the matcher alone cannot place among its neighbours; the
+topic just answered tells which. A message that names a topic the matcher is sure of is
+matched alone, as it would be with no topic at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from bot.dialogue.context import Topic
+from bot.dialogue.excerpt import Aspect, aspect_of
+from bot.knowledge import Entry, KnowledgeBase
+from bot.understand import Candidate, Match, Matcher, Outcome, normalize_text
+
+# Words that ask about a topic without naming one, beyond the lexicon's aspects (流程, 材料,
+# 多少钱…): pronouns, where / whom / when, "a year", what one brings along. Read through the
+# matcher's own analysis, so that 一年 and 每年 are one word here as there.
+FOLLOWUP_WORDS = (
+    "那 这 它 上 哪 去 在 找 谁 办 钱 不 够 带 还 有 给 要 能 多 几 行 中 管 报 批 下来 到账 "
+    "每年 每月 一年 一个月 一个 月 号 天 身份证 户口本 证件 照片 准备 手续 麻烦 难 负责 "
+    "电话 享受 有份 够格 别的 其他 以后 之后 先 后 大概 一般 得 多久 批下来 交 拿 领 "
+    "钱数 能办 能领 多少钱 时候 啥时候 啥 咋样 可以 我家 俺家 俺们家 我们家 这个 那个 问"
+)
+# A follow-up is short; a long message names its topic or is a new story.
+MAX_FOLLOWUP_CHARS = 20
+# 「那大病呢」: what is left when the pronoun and the question particles are taken off.
+MAX_NEIGHBOUR_CHARS = 12
+_LEAD_RE = re.compile(r"^(?:那么|那个|那|这个|这|还有|要是|如果|可|再)+")
+_TAIL_RE = re.compile(r"(?:的|呢|吗|嘛|啊|呀|吧|咋样|怎么样|咋办|有没有|有吗|有不|能办不)+$")
+# A message left with no words at all still asks something when it has one of these.
+_QUESTION_MARKS = ("那", "这", "呢", "咋", "怎", "啥", "什么", "吗", "不", "能", "?", "？")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a message is understood: the verdict, and the topic it leaned on if any."""
+
+    match: Match
+    leaned_on: str | None = None
+    # set: answer with the part of the entry that fits this side of it, not the whole answer
+    aspect: Aspect | None = None
+
+
+class FollowUps:
+    """Tell follow-ups from new questions for one matcher (rebuilt when the matcher is)."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        """Read messages with `matcher`."""
+        self.matcher = matcher
+
+    @cached_property
+    def _vocabulary(self) -> frozenset[str]:
+        """The words, through the matcher's analysis, that name no topic of their own.
+
+        Learnt on the first follow-up, not at startup: most messages are matched alone.
+        """
+        words = (*FOLLOWUP_WORDS.split(), *self.matcher.kb.lexicon.aspects)
+        return frozenset(t for w in words for t in self.matcher.analyze(w).tokens)
+
+    def read(self, text: str, match: Match, topic: Topic | None) -> Reading:
+        """Understand `text` (which the matcher alone judged `match`) against `topic`."""
+        kb = self.matcher.kb
+        entries = [e for i in topic.entry_ids if (e := kb.get(i)) is not None] if topic else []
+        if not entries or match.referral:
+            return Reading(match)
+        norm = normalize_text(text)
+        if len(norm) > MAX_FOLLOWUP_CHARS:
+            return Reading(match)
+        if self._topicless(norm):
+            return self._on_topic(norm, match, entries)
+        if match.outcome is Outcome.ANSWER:
+            return Reading(match)
+        return self._neighbour(norm, match, entries) or Reading(match)
+
+    def _topicless(self, norm: str) -> bool:
+        tokens = self.matcher.analyze(norm).tokens
+        if any(t not in self._vocabulary for t in tokens):
+            return False
+        return bool(tokens) or any(mark in norm for mark in _QUESTION_MARKS)
+
+    def _on_topic(self, norm: str, match: Match, entries: list[Entry]) -> Reading:
+        """A follow-up that names no topic: on the entry answered, or the choices offered."""
+        leaned = entries[0].id
+        if len(entries) == 1:
+            answered = Match(Outcome.ANSWER, leaned, match.score, match.candidates)
+            return Reading(answered, leaned, aspect_of(norm))
+        offered = tuple(Candidate(e.id, 0.0) for e in entries)
+        return Reading(Match(Outcome.CLARIFY, None, match.score, offered), leaned)
+
+    def _neighbour(self, norm: str, match: Match, entries: list[Entry]) -> Reading | None:
+        """「那大病呢」: the matcher's candidate next to the topic that the words name best."""
+        core = _TAIL_RE.sub("", _LEAD_RE.sub("", norm)).strip()
+        if not core or len(core) > MAX_NEIGHBOUR_CHARS:
+            return None
+        near = neighbourhood(entries, self.matcher.kb)
+        found = [(c, e) for c in match.candidates if c.id in near and (e := near[c.id])]
+        if not found:
+            return None
+        best, _ = max(found, key=lambda ce: _names(core, ce[1]))
+        answered = replace(match, outcome=Outcome.ANSWER, entry_id=best.id, score=best.score)
+        return Reading(answered, entries[0].id)
+
+
+def neighbourhood(entries: list[Entry], kb: KnowledgeBase) -> dict[str, Entry]:
+    """The topic's entries, the entries they name as related, and the others of their category."""
+    ids = [e.id for e in entries] + [r for e in entries for r in e.related]
+    categories = {e.category for e in entries}
+    near = {i: e for i in ids if (e := kb.get(i)) is not None}
+    near.update({e.id: e for e in kb.entries if e.category in categories})
+    return {i: e for i, e in near.items() if not (e.is_smalltalk or e.is_referral)}
+
+
+def _names(core: str, entry: Entry) -> int:
+    """How plainly `entry` is the thing named: in its title (2), a keyword (1), neither (0)."""
+    if core in entry.title:
+        return 2
+    return int(any(core in k for k in entry.keywords))
