@@ -1,17 +1,22 @@
 """The dialogue core shared by console and Telegram: a villager's message in, a reply out.
 
 `service` runs one turn (match, log, reply), `reply` builds the channel-neutral reply and its
-buttons, `flood` is the per-villager rate limit. Adapters use only these names.
+buttons, `context` remembers each chat's topic for `followup` (with `excerpt`), `chitchat`
+knows typed menu words and small talk, `flood` is the per-villager rate limit. Adapters use
+only these names.
 """
 
+from bot.dialogue.context import CONTEXT_TTL, ContextMemory
 from bot.dialogue.flood import FLOOD_LIMIT, FLOOD_WINDOW, FloodLimiter, Verdict
 from bot.dialogue.reply import Button, Reply, parse_callback
 from bot.dialogue.service import DialogueService, User
 
 __all__ = [
+    "CONTEXT_TTL",
     "FLOOD_LIMIT",
     "FLOOD_WINDOW",
     "Button",
+    "ContextMemory",
     "DialogueService",
     "FloodLimiter",
     "Reply",

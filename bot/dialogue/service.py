@@ -164,7 +164,9 @@ class DialogueService:
         key = self._chat(user)
         if match.empty:
             return
-        if match.outcome is Outcome.UNKNOWN:
+        if match.referral is not None:  # not 扶贫政策: a follow-up gets the same referral
+            self._memory.remember(key, (match.referral,))
+        elif match.outcome is Outcome.UNKNOWN:
             self._memory.forget(key)
         elif match.outcome is Outcome.CLARIFY:
             self._memory.remember(key, tuple(c.id for c in match.candidates))
