@@ -38,6 +38,7 @@ SLOW_DOWN = "您发得太快了，请歇一会儿再问，我一条一条回答�
 ADMIN_ONLY = "抱歉，这个功能只对工作人员开放。"
 EDITOR_REPLY = "您之前问过：「{question}」\n工作人员的回答：{answer}"
 CONSOLE_CHOICE_HINT = "（回复数字选择）"
+CONSOLE_CHOICE_RANGE = "请回复 1 到 {n} 之间的数字选择，或者直接打字问。"
 CONSOLE_NO_CHOICE = "现在没有可选的按钮。请把问题打成字，比如「低保咋申请」，或输入 /menu 看分类。"
 # A follow-up (「那要啥材料」) answered with the part of the topic just answered that fits it.
 FOLLOWUP_PREFIX = "关于「{title}」："

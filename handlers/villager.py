@@ -43,27 +43,43 @@ async def unknown_command_handler(update: Update, context: ContextTypes.DEFAULT_
 
 
 async def question_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A typed question: answer, clarify with buttons, or say honestly whom to ask."""
-    message = update.message
+    """A typed question (or an edited one, asked anew): answer, clarify, or say whom to ask."""
+    message = incoming(update)
     user = villager(update)
     if message is None or message.text is None or user is None:
         return
     if not addressed(message, context):
         return
+    await _ask(message, user, context)
+
+
+async def non_text_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Voice, photo, sticker, location, document…: kindly ask to type or tap the menu.
+
+    A photo or document with a caption is asked as the caption's question (a villager often
+    sends the notice they got with 「这个能办不」 under it).
+    """
+    message = incoming(update)
+    user = villager(update)
+    if message is None or user is None or not addressed(message, context):
+        return
+    if (message.caption or "").strip():
+        await _ask(message, user, context)
+        return
+    reply = Reply(messages.NON_TEXT, runtime(context).service.help().buttons)
+    await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
+
+
+async def _ask(message: Message, user: User, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = _without_mention(message, context)
     logger.debug("question from %s: %r", user.key, text)
     reply = await runtime(context).service.ask(text, user)
     await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
 
 
-async def non_text_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Voice, photo, sticker, location, document…: kindly ask to type or tap the menu."""
-    message = update.message
-    user = villager(update)
-    if message is None or user is None or not addressed(message, context):
-        return
-    reply = Reply(messages.NON_TEXT, runtime(context).service.help().buttons)
-    await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
+def incoming(update: Update) -> Message | None:
+    """The villager's message: a new one, or one they edited (answered as a new question)."""
+    return update.message or update.edited_message
 
 
 async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -159,9 +175,13 @@ def addressed(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 def _mention(message: Message, context: ContextTypes.DEFAULT_TYPE) -> MessageEntity | None:
     username = f"@{context.bot.username}".lower()
-    for entity, text in message.parse_entities(
-        [MessageEntity.MENTION, MessageEntity.TEXT_MENTION, MessageEntity.BOT_COMMAND]
-    ).items():
+    kinds: list[str | None] = [
+        MessageEntity.MENTION,
+        MessageEntity.TEXT_MENTION,
+        MessageEntity.BOT_COMMAND,
+    ]
+    found = message.parse_entities(kinds) | message.parse_caption_entities(kinds)
+    for entity, text in found.items():
         if entity.type == MessageEntity.TEXT_MENTION:
             if entity.user is not None and entity.user.id == context.bot.id:
                 return entity
@@ -171,9 +191,10 @@ def _mention(message: Message, context: ContextTypes.DEFAULT_TYPE) -> MessageEnt
 
 
 def _without_mention(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The question text with the bot's @mention taken out."""
-    text = message.text or ""
+    """The question text (or a photo's caption) with the bot's @mention taken out."""
+    text = message.text or message.caption or ""
     entity = _mention(message, context) if _is_group(message) else None
     if entity is None or entity.type != MessageEntity.MENTION:
         return text
-    return text.replace(message.parse_entity(entity), " ", 1).strip()
+    typed = message.parse_entity(entity) if message.text else message.parse_caption_entity(entity)
+    return text.replace(typed, " ", 1).strip()

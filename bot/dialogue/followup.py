@@ -151,7 +151,15 @@ class FollowUps:
         if not found:
             return None
         core_words = frozenset(self.matcher.analyze(core).tokens)
-        best, _ = max(found, key=lambda ce: self._names(core, core_words, ce[1]))
+        named = [(self._names(core, core_words, e), c) for c, e in found]
+        score, best = max(named, key=lambda sc: sc[0])  # ties: the matcher's order
+        if not any(score):
+            # Its words name none of them plainly: the topic itself, if the matcher finds it
+            # plausible (「在哪个医院都行吗」 after 先诊疗后付费), else no reason to prefer one.
+            topic = next((c for c, _ in found if c.id == entries[0].id), None)
+            if topic is None or len(entries) > 1:
+                return None
+            best = topic
         answered = replace(match, outcome=Outcome.ANSWER, entry_id=best.id, score=best.score)
         return Reading(answered, entries[0].id)
 
