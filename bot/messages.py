@@ -44,6 +44,14 @@ CONSOLE_NO_CHOICE = "现在没有可选的按钮。请把问题打成字，比�
 FOLLOWUP_PREFIX = "关于「{title}」："
 FOLLOWUP_NOT_WRITTEN = "这一点我这里没有写明。"
 FULL_ANSWER = "看完整回答"
+# A person when needed: 「我要找人工」, or 「都不是」 after the choices.
+HANDOFF_OFFER = "要是愿意，我可以把您的问题转给工作人员，他们会在这个聊天里回复您。"
+HANDOFF_BUTTON = "🙋 转给工作人员"
+HANDOFF_DONE = (
+    "好的，已经转给工作人员了。他们看到后会在这个聊天里回复您，可能要等一阵子，请留意消息。"
+    "着急的话，也可以直接问帮扶责任人或驻村工作队。"
+)
+STAFF_HANDOFF = "🙋 有村民要找人工（问题 #{id}）：\n「{question}」\n回答请发：/reply {id} 回答内容"
 # Small talk that is not a question: a short reply, never queued for editors.
 CHAT_BYE = "好的，再见！以后有不明白的政策随时来问。"
 CHAT_OK = "好的。还有不明白的随时问我，也可以点 /menu 按分类找。"
@@ -59,6 +67,7 @@ STATS_PERIOD = "近{days}天"
 STATS_LINE = "{label}：{questions} 问，答上 {answered}%，让选 {clarified}%，没答上 {unknown}%"
 STATS_FEEDBACK = "反馈：👍 {useful}　👎 {not_useful}"
 STATS_OPEN = "待补充的问题：{open} 个"
+STATS_HANDOFFS = "转给工作人员：{handoffs} 问（用 /unanswered 看）"
 STATS_TOPICS = "问得最多："
 STATS_TOPIC = "{rank}. {title}（{count}次）"
 UNANSWERED_HEADER = "没答上的问题：{groups} 组，共 {questions} 问（多的在前）"

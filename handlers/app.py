@@ -255,7 +255,10 @@ class _Lifecycle:
         # recover: a corrupt log is moved aside and a fresh one started; villagers come first
         self._store = await Store.open(self._settings.db_path, recover=True)
         rt = app.bot_data[RUNTIME_KEY] = Runtime(
-            service=DialogueService(self._matcher, self._store),
+            # hand-offs only where someone reads them: the admins get each in a private chat
+            service=DialogueService(
+                self._matcher, self._store, handoff=bool(self._settings.admins)
+            ),
             flood=self._flood,
             admins=self._settings.admins,
             kb_path=self._settings.kb_path,

@@ -12,8 +12,8 @@ from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.dialogue import DialogueService, Reply, User, Verdict, parse_callback
-from handlers.render import keyboard, send_reply, split_text
-from handlers.runtime import runtime, villager
+from handlers.render import keyboard, send_reply, send_text, split_text
+from handlers.runtime import runtime, store_of, villager
 
 logger = logging.getLogger(__name__)
 _NAVIGATION = frozenset({"menu", "category"})
@@ -92,6 +92,8 @@ async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await answer_quietly(query)
     data = query.data if isinstance(query.data, str) else ""
     reply = await runtime(context).service.press(data, user)
+    if reply.outcome == "handoff" and reply.question_id is not None:
+        await tell_staff(context, reply.question_id)
     action = parse_callback(data)
     navigating = action is not None and action.kind in _NAVIGATION
     shown = query.message if isinstance(query.message, Message) else None
@@ -99,6 +101,26 @@ async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if navigating and not stale and shown is not None and await _edit(shown, reply):
         return
     await send_reply(context.bot, chat_id, reply)
+
+
+async def tell_staff(context: ContextTypes.DEFAULT_TYPE, question_id: int) -> None:
+    """Send every admin the handed-off question (masked, as stored) with how to /reply.
+
+    An admin the bot cannot reach (never opened a chat with it) is skipped; the question
+    is in /unanswered for them all the same.
+    """
+    rt = runtime(context)
+    question = await store_of(rt).get_question(question_id)
+    if question is None:
+        return
+    text = messages.STAFF_HANDOFF.format(id=question_id, question=question.text)
+    for admin in sorted(rt.admins):
+        try:
+            await send_text(context.bot, admin, text)
+        except (Forbidden, RetryAfter):
+            logger.warning("could not tell admin %s of hand-off %s", admin, question_id)
+        except TelegramError as exc:
+            logger.warning("could not tell admin %s of hand-off %s: %s", admin, question_id, exc)
 
 
 async def _command(

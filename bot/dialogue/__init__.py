@@ -8,8 +8,9 @@ only these names.
 
 from bot.dialogue.context import CONTEXT_TTL, ContextMemory
 from bot.dialogue.flood import FLOOD_LIMIT, FLOOD_WINDOW, FloodLimiter, Verdict
+from bot.dialogue.journal import User
 from bot.dialogue.reply import Button, Reply, parse_callback
-from bot.dialogue.service import DialogueService, User
+from bot.dialogue.service import DialogueService
 
 __all__ = [
     "CONTEXT_TTL",

@@ -42,6 +42,9 @@ SMALL_TALK = {
     ),
     **dict.fromkeys(_words("哈 呵 嘿 嘻 😂 😄 😁 😊 🤣 😀 😃 ☺"), "laugh"),
 }
+# 「我要找人工」「找个人问问」: words of a short message that ask for a person, not the bot.
+PERSON_WORDS = tuple(_words("人工 真人 活人 找个人 找人问 叫个人 来个人 找个干部 工作人员"))
+MAX_PERSON_CHARS = 12
 SMALL_TALK_REPLIES = {
     "bye": messages.CHAT_BYE,
     "ok": messages.CHAT_OK,
@@ -86,6 +89,12 @@ def small_talk(text: str) -> str | None:
     """The short reply to a whole message of small talk (再见, 好的, 嗯, 哈哈, 👍), or None."""
     kind = SMALL_TALK.get(tidy(text))
     return SMALL_TALK_REPLIES[kind] if kind else None
+
+
+def asks_for_person(text: str) -> bool:
+    """Whether a short message asks for a person (「我要找人工」「找个人问问」「要真人」)."""
+    word = tidy(text)
+    return len(word) <= MAX_PERSON_CHARS and any(w in word for w in PERSON_WORDS)
 
 
 def is_goodbye(text: str) -> bool:

@@ -20,10 +20,14 @@ MAX_CONTEXTS = 10_000
 
 @dataclass(frozen=True)
 class Topic:
-    """The entry last answered (one id) or the candidates last offered (several), and when."""
+    """The entry last answered (one id) or the candidates last offered (several), and when.
+
+    No ids: the last question got no answer; it is still the one 「我要找人工」 would pass on.
+    """
 
     entry_ids: tuple[str, ...]
     at: float
+    question_id: int | None = None
 
     @property
     def answered(self) -> str | None:
@@ -57,12 +61,17 @@ class ContextMemory:
             return None
         return topic
 
-    def remember(self, key: str, entry_ids: tuple[str, ...]) -> None:
-        """Make `entry_ids` the chat's topic from now on (an empty tuple forgets it)."""
+    def remember(
+        self, key: str, entry_ids: tuple[str, ...], question_id: int | None = None
+    ) -> None:
+        """Make `entry_ids` the chat's topic from now on, asked as `question_id`.
+
+        Neither: the chat is forgotten.
+        """
         self._topics.pop(key, None)
-        if not entry_ids:
+        if not entry_ids and question_id is None:
             return
-        self._topics[key] = Topic(entry_ids, self._clock())
+        self._topics[key] = Topic(entry_ids, self._clock(), question_id)
         while len(self._topics) > self._limit:
             self._topics.popitem(last=False)
 

@@ -18,7 +18,8 @@ _CALLBACK_RE = re.compile(
     r"|(?P<cat>c):(?P<cat_key>[a-z0-9_]{1,30})"
     r"|(?P<menu>m)"
     r"|(?P<fb>f):(?P<fb_qid>\d{1,12}):(?P<useful>[01])"
-    r"|(?P<none>n):(?P<none_qid>\d{1,12}))$"
+    r"|(?P<none>n):(?P<none_qid>\d{1,12})"
+    r"|(?P<hand>h):(?P<hand_qid>\d{1,12}))$"
 )
 
 
@@ -45,7 +46,7 @@ class Reply:
 class Action:
     """A parsed button press."""
 
-    kind: str  # entry | category | menu | feedback | none
+    kind: str  # entry | category | menu | feedback | none | handoff
     value: str = ""
     question_id: int | None = None
     useful: bool = False
@@ -65,6 +66,8 @@ def parse_callback(data: str) -> Action | None:
         return Action("menu")
     if m["fb"]:
         return Action("feedback", question_id=int(m["fb_qid"]), useful=m["useful"] == "1")
+    if m["hand"]:
+        return Action("handoff", question_id=int(m["hand_qid"]))
     return Action("none", question_id=int(m["none_qid"]))
 
 
@@ -96,6 +99,13 @@ def followup_reply(
         *_answer_rows(entry, kb, question_id),
     )
     return Reply(f"{text}\n\n{source}", rows, "answer", entry.id, question_id)
+
+
+def handoff_offer(reply: Reply, question_id: int) -> Reply:
+    """`reply` with the offer to pass question `question_id` to a person, button first."""
+    offer = (Button(messages.HANDOFF_BUTTON, f"h:{question_id}"),)
+    text = f"{reply.text}\n\n{messages.HANDOFF_OFFER}"
+    return Reply(text, (offer, *reply.buttons), reply.outcome, reply.entry_id, reply.question_id)
 
 
 def chat_reply(text: str, question_id: int | None) -> Reply:
