@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 MAX_SENTENCES = 2
 _SENTENCE_RE = re.compile(r"[^。！？!?]+[。！？!?]*")
-_DIGIT_RE = re.compile(r"\d")
+# An amount of money (3000元, 5万元, 90%); a bare number (2080户, 1979人) is no amount.
+_MONEY_RE = re.compile(r"\d[\d.,]*\s*(?:万元|千元|元|块|%|％)|百分之")
+# 「俺能报名不」「能签吗」: can I, whatever the verb.
+_CAN_I_RE = re.compile(r"能.{0,4}[不吗么没]$")
 # The closing line of an answer that names whom to ask (policy README, rule 5).
-_WHOM = ("请问", "请找", "请到", "咨询")
+_WHOM = ("请问", "请您问", "可以问", "请找", "请到", "请看", "可以向", "咨询")
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ ASPECTS = (
     _aspect(
         "whom",
         "找谁 问谁 谁管 谁负责 谁办 哪个部门 电话 联系",
-        "向 找 联系 电话 窗口",
+        "提出 找 联系 电话 窗口 办公",
     ),
     _aspect(
         "eligibility",
@@ -53,28 +56,33 @@ ASPECTS = (
     _aspect(
         "when",
         "啥时候 什么时候 时候 多久 多长时间 哪天 几月 期限 批下来 到账 几号 发",
-        "时间 期限 按月 按年 每年 每月 时候 以前 之前 当年",
+        "时间 期限 按月 按年 时候 以前 之前 学期 季度",
     ),
     _aspect(
         "amount",
         "多少 几多 钱 金额 标准 额度 比例 能报 能给 补几",
-        "元 万 % 标准 比例 多少 报销",
+        "标准 比例 多少 报销 最高",
     ),
     _aspect(
         "how",
         "上哪 去哪 在哪 哪里 哪儿 申请 咋办 怎么办 咋弄 怎么弄 手续 流程 步骤 办理 咋报 报名 "
         "办 弄",
-        "申请 提出 办理 报名 审批 代办 窗口 到 向",
+        "申请 提出 办理 报名 审批 代办 窗口",
     ),
 )
 # A message with none of the words above («那我家呢», 「这个咋样」) asks, in effect, how it
 # applies to the asker.
-DEFAULT_ASPECT = ASPECTS[2]
+ELIGIBILITY = DEFAULT_ASPECT = ASPECTS[2]
 
 
 def aspect_of(text: str) -> Aspect:
     """The side of the topic that `text` (a follow-up, normalized) asks about."""
-    return next((a for a in ASPECTS if any(w in text for w in a.asks)), DEFAULT_ASPECT)
+    for aspect in ASPECTS:
+        if aspect is ELIGIBILITY and _CAN_I_RE.search(text):
+            return aspect
+        if any(w in text for w in aspect.asks):
+            return aspect
+    return DEFAULT_ASPECT
 
 
 def sentences(answer: str) -> list[str]:
@@ -89,9 +97,14 @@ def whom_line(answer: str) -> str | None:
 
 def _fit(sentence: str, aspect: Aspect) -> int:
     hits = sum(cue in sentence for cue in aspect.cues)
-    if aspect.name == "amount" and _DIGIT_RE.search(sentence):
+    if aspect.name == "amount" and _MONEY_RE.search(sentence):
         hits += 2
     return hits
+
+
+def whom_fits(whom: str, aspect: Aspect) -> bool:
+    """Whether the whom-to-ask line itself speaks to the aspect (「申请时间…请问乡镇」)."""
+    return aspect.name == "whom" or bool(_fit(whom, aspect)) or any(w in whom for w in aspect.asks)
 
 
 def excerpt(answer: str, aspect: Aspect) -> tuple[tuple[str, ...], str | None]:

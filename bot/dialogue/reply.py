@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot import messages
-from bot.dialogue.excerpt import Aspect, excerpt
+from bot.dialogue.excerpt import Aspect, excerpt, whom_fits
 from bot.knowledge import Category, Entry, KnowledgeBase
 from bot.understand import Candidate
 
@@ -89,8 +89,10 @@ def followup_reply(
     fitting, whom = excerpt(entry.answer, aspect)
     if not fitting and whom is None:
         return entry_reply(entry, kb, question_id)
-    # 「找谁」 is answered by the whom-to-ask line itself; anything else was not written down
-    lead = "" if fitting or aspect.name == "whom" else messages.FOLLOWUP_NOT_WRITTEN
+    # 「找谁」 (or 「啥时候报」 before 「申请时间…请问乡镇」) is answered by the whom-to-ask
+    # line itself; anything else was not written down
+    told = fitting or (whom is not None and whom_fits(whom, aspect))
+    lead = "" if told else messages.FOLLOWUP_NOT_WRITTEN
     body = "".join((*fitting, whom or ""))
     text = messages.FOLLOWUP_PREFIX.format(title=entry.title) + lead + body
     source = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
