@@ -67,6 +67,9 @@ async def test_a_request_for_a_person_with_nothing_before_passes_on_itself(
     offer = await service.ask(text, VILLAGER)
     assert handoff_button(offer) == f"h:{offer.question_id}"
     assert offer.entry_id == "smalltalk.human"
+    assert await store.queued_questions("open") == []  # queued only once handed off
+    await service.press(f"h:{offer.question_id}", VILLAGER)
+    assert [q.text for q in await store.queued_questions("open")] == [text]
 
 
 async def test_none_of_these_offers_a_person_and_stats_count_hand_offs(

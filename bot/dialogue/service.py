@@ -107,6 +107,13 @@ class DialogueService:
         match = followups.matcher.best_match(text)
         topic = self._memory.get(self._chat(user))
         reading = followups.read(text, match, topic) if topic else Reading(match)
+        kb = followups.matcher.kb
+        person = kb.get(PERSON) if self._handoff else None
+        if person is not None and self._wants_person(text, reading.match):
+            # 「找个人问问」 is a request for a person however the matcher ranked it
+            reading = Reading(
+                replace(reading.match, outcome=Outcome.ANSWER, entry_id=PERSON, referral=None)
+            )
         latency_ms = (time.perf_counter() - started) * 1000
         match = reading.match
         outcome = "empty" if match.empty else match.outcome.value
@@ -114,9 +121,7 @@ class DialogueService:
             text, user, match, outcome, latency_ms, followup_of=reading.leaned_on
         )
         self._remember(user, match, question_id)
-        kb = followups.matcher.kb
-        person = kb.get(PERSON)
-        if self._handoff and question_id and person and self._wants_person(text, match):
+        if person is not None and match.entry_id == PERSON and question_id is not None:
             # the question to pass on is the one asked before 「我要找人工」, if there was one
             earlier = topic.question_id if topic is not None else None
             answer = replace(entry_reply(person, kb), question_id=question_id)
