@@ -1,9 +1,9 @@
 """The dialogue core shared by console and Telegram: a villager's message in, a reply out.
 
-`service` runs one turn (match, log, reply), `reply` builds the channel-neutral reply and its
-buttons, `context` remembers each chat's topic for `followup` (with `excerpt`), `chitchat`
-knows typed menu words and small talk, `flood` is the per-villager rate limit. Adapters use
-only these names.
+`service` runs one turn (match, log, reply), `journal` writes it to the store, `reply` builds
+the channel-neutral reply and its buttons, `context` remembers each chat's topic for
+`followup` (with `excerpt`), `chitchat` knows typed menu words, small talk and requests for a
+person, `flood` is the per-villager rate limit. Adapters use only these names.
 """
 
 from bot.dialogue.context import CONTEXT_TTL, ContextMemory
