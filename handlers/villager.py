@@ -92,8 +92,6 @@ async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await answer_quietly(query)
     data = query.data if isinstance(query.data, str) else ""
     reply = await runtime(context).service.press(data, user)
-    if reply.outcome == "handoff" and reply.question_id is not None:
-        await tell_staff(context, reply.question_id)
     action = parse_callback(data)
     navigating = action is not None and action.kind in _NAVIGATION
     shown = query.message if isinstance(query.message, Message) else None
@@ -101,6 +99,8 @@ async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if navigating and not stale and shown is not None and await _edit(shown, reply):
         return
     await send_reply(context.bot, chat_id, reply)
+    if reply.outcome == "handoff" and reply.question_id is not None:
+        await tell_staff(context, reply.question_id)  # after the villager hears back
 
 
 async def tell_staff(context: ContextTypes.DEFAULT_TYPE, question_id: int) -> None:
