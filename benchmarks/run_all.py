@@ -1,6 +1,7 @@
 """Run every benchmark and rewrite docs/benchmarks.md with fresh tables.
 
-usage: python3 -m benchmarks.run_all [--quick] [--only accuracy,pairs,speed,e2e] [--out PATH]
+usage: python3 -m benchmarks.run_all [--quick] [--only accuracy,pairs,speed,e2e,conversations]
+                                    [--out PATH]
 
 Reads the knowledge base, weights and thresholds as they are when run; nothing of the
 matcher's numbers is written down anywhere else.
@@ -18,7 +19,7 @@ from typing import Any
 
 from benchmarks.common import ROOT, machine_info, table
 
-SECTIONS = ("accuracy", "pairs", "speed", "e2e")
+SECTIONS = ("accuracy", "pairs", "speed", "e2e", "conversations")
 DOC = ROOT / "docs" / "benchmarks.md"
 
 INTRO = """\
@@ -35,7 +36,7 @@ Reproduce:
 pip install -e '.[dev,bench]'
 python3 -m benchmarks.run_all            # everything (this run took {minutes} min)
 python3 -m benchmarks.run_all --quick    # small samples: checks the scripts, not the numbers
-python3 -m benchmarks.accuracy           # one part alone (also: pairs, speed, e2e)
+python3 -m benchmarks.accuracy           # one part alone (also: pairs, speed, e2e, conversations)
 ```
 
 Every script reads the knowledge base, weights and thresholds as they are when it runs. The
@@ -116,6 +117,19 @@ E2E = """\
 ## 4. End to end: `policybot serve` against the Bot API stand-in
 """
 
+CONVERSATIONS = """\
+## 5. Conversations: follow-ups (`tests/data/conversations.yaml`)
+
+Two- and three-turn chats written for this project in villagers' words (none taken from
+`../shared/eval`), each turn with the entry or outcome a right reply has, run turn by turn
+through the dialogue core (`DialogueService`, the console's and Telegram's) with one chat per
+conversation. **correct** = the expected entry answered (whole, or the part of it that fits a
+follow-up) or the expected outcome (buttons, "don't know", menu, small-talk reply); **wrong**
+= answered with another entry, or answered where none was expected. "Each message alone" is
+the same run with the follow-up memory switched off (every message matched on its own, as
+before issue 10).
+"""
+
 
 def _command(argv: list[str]) -> str:
     return " ".join(["python3 -m benchmarks.run_all", *map(shlex.quote, argv)])
@@ -167,6 +181,8 @@ def render(results: dict[str, Any], argv: list[str], info: dict[str, str]) -> st
             parts.append(PAIRS.format(block=module.BLOCK))
         elif name == "speed":
             parts.append(SPEED.format(rounds=module.ROUNDS, budget=module.BUDGET_S))
+        elif name == "conversations":
+            parts.append(CONVERSATIONS)
         else:
             parts.append(E2E)
         parts.append(module.report(data))

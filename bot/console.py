@@ -10,6 +10,15 @@ from bot.dialogue import Button, DialogueService, Reply, User
 
 CONSOLE_USER = User("console", "local", "console")
 _QUIT = {"/quit", "/exit", "退出"}
+MAX_CHOICE_DIGITS = 2
+
+
+def _stray_choice(text: str) -> bool:
+    """A number of one or two digits that picks no button: meant as a choice, not a question.
+
+    Longer numbers are left to the matcher (12317 is the 举报 line).
+    """
+    return text.isdigit() and len(text) <= MAX_CHOICE_DIGITS
 
 
 def render(reply: Reply) -> tuple[str, list[Button]]:
@@ -52,6 +61,10 @@ async def run_console(
             return 0
         if text.isdigit() and choices and 1 <= int(text) <= len(choices):
             show(await service.press(choices[int(text) - 1].data, user))
+        elif _stray_choice(text):  # not a question: a hint, not logged; the buttons stay
+            hint = messages.CONSOLE_CHOICE_RANGE.format(n=len(choices)) if choices else None
+            stdout.write((hint or messages.CONSOLE_NO_CHOICE) + "\n\n")
+            stdout.flush()
         elif text in ("/start", "/menu", "/help"):
             show({"/start": service.start, "/menu": service.menu, "/help": service.help}[text]())
         else:

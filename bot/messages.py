@@ -38,6 +38,24 @@ SLOW_DOWN = "您发得太快了，请歇一会儿再问，我一条一条回答�
 ADMIN_ONLY = "抱歉，这个功能只对工作人员开放。"
 EDITOR_REPLY = "您之前问过：「{question}」\n工作人员的回答：{answer}"
 CONSOLE_CHOICE_HINT = "（回复数字选择）"
+CONSOLE_CHOICE_RANGE = "请回复 1 到 {n} 之间的数字选择，或者直接打字问。"
+CONSOLE_NO_CHOICE = "现在没有可选的按钮。请把问题打成字，比如「低保咋申请」，或输入 /menu 看分类。"
+# A follow-up (「那要啥材料」) answered with the part of the topic just answered that fits it.
+FOLLOWUP_PREFIX = "关于「{title}」："
+FOLLOWUP_NOT_WRITTEN = "这一点我这里没有写明。"
+FULL_ANSWER = "看完整回答"
+# A person when needed: 「我要找人工」, or 「都不是」 after the choices.
+HANDOFF_OFFER = "要是愿意，我可以把您的问题转给工作人员，他们会在这个聊天里回复您。"
+HANDOFF_BUTTON = "🙋 转给工作人员"
+HANDOFF_DONE = (
+    "好的，已经转给工作人员了。他们看到后会在这个聊天里回复您，可能要等一阵子，请留意消息。"
+    "着急的话，也可以直接问帮扶责任人或驻村工作队。"
+)
+STAFF_HANDOFF = "🙋 有村民要找人工（问题 #{id}）：\n「{question}」\n回答请发：/reply {id} 回答内容"
+# Small talk that is not a question: a short reply, never queued for editors.
+CHAT_BYE = "好的，再见！以后有不明白的政策随时来问。"
+CHAT_OK = "好的。还有不明白的随时问我，也可以点 /menu 按分类找。"
+CHAT_LAUGH = "😊 还有啥想问的，直接打字就行。"
 RELOAD_OK = "知识库已重新加载，共 {entries} 条。"
 RELOAD_FAILED = "知识库有错误，没有换上，仍在用原来的版本。请改好这些地方再 /reload：\n{problems}"
 
@@ -49,6 +67,7 @@ STATS_PERIOD = "近{days}天"
 STATS_LINE = "{label}：{questions} 问，答上 {answered}%，让选 {clarified}%，没答上 {unknown}%"
 STATS_FEEDBACK = "反馈：👍 {useful}　👎 {not_useful}"
 STATS_OPEN = "待补充的问题：{open} 个"
+STATS_HANDOFFS = "转给工作人员：{handoffs} 问（用 /unanswered 看）"
 STATS_TOPICS = "问得最多："
 STATS_TOPIC = "{rank}. {title}（{count}次）"
 UNANSWERED_HEADER = "没答上的问题：{groups} 组，共 {questions} 问（多的在前）"

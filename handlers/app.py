@@ -43,7 +43,8 @@ from handlers.upkeep import KnowledgeWatch, upkeep_forever
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# Edited messages are asked anew: a villager who fixes a typo wants the fixed question answered.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 POLL_TIMEOUT = 10  # seconds Telegram holds getUpdates open when there is nothing new
 # Startup tries getMe/deleteWebhook this often (1 s, 1.5 s, … up to 30 s apart) before giving up.
 BOOTSTRAP_RETRIES = 10
@@ -159,7 +160,7 @@ def flood_gate() -> PTBHandler:
 
     async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = villager_of(update)
-        message, query = update.message, update.callback_query
+        message, query = villager.incoming(update), update.callback_query
         if user is None:
             return
         if message is not None:
@@ -183,6 +184,7 @@ def flood_gate() -> PTBHandler:
 def build_handlers() -> list[PTBHandler]:
     """Every handler, in the order PTB must try them."""
     new_messages = filters.UpdateType.MESSAGE
+    edited = filters.UpdateType.EDITED_MESSAGE
     media = new_messages & ~filters.TEXT & ~filters.StatusUpdate.ALL
     commands: dict[str, Callback] = {
         "start": villager.start_handler,
@@ -195,6 +197,8 @@ def build_handlers() -> list[PTBHandler]:
         _bare_commands(commands, new_messages & filters.ChatType.PRIVATE),
         MessageHandler(new_messages & filters.COMMAND, villager.unknown_command_handler),
         MessageHandler(new_messages & filters.TEXT, villager.question_handler),
+        MessageHandler(edited & filters.TEXT & ~filters.COMMAND, villager.question_handler),
+        MessageHandler(edited & filters.CAPTION, villager.non_text_handler),
         MessageHandler(media, villager.non_text_handler),
         CallbackQueryHandler(villager.button_handler),
     ]
@@ -249,7 +253,10 @@ class _Lifecycle:
         # recover: a corrupt log is moved aside and a fresh one started; villagers come first
         self._store = await Store.open(self._settings.db_path, recover=True)
         rt = app.bot_data[RUNTIME_KEY] = Runtime(
-            service=DialogueService(self._matcher, self._store),
+            # hand-offs only where someone reads them: the admins get each in a private chat
+            service=DialogueService(
+                self._matcher, self._store, handoff=bool(self._settings.admins)
+            ),
             flood=self._flood,
             admins=self._settings.admins,
             kb_path=self._settings.kb_path,

@@ -12,8 +12,8 @@ from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.dialogue import DialogueService, Reply, User, Verdict, parse_callback
-from handlers.render import keyboard, send_reply, split_text
-from handlers.runtime import runtime, villager
+from handlers.render import keyboard, send_reply, send_text, split_text
+from handlers.runtime import runtime, store_of, villager
 
 logger = logging.getLogger(__name__)
 _NAVIGATION = frozenset({"menu", "category"})
@@ -43,27 +43,43 @@ async def unknown_command_handler(update: Update, context: ContextTypes.DEFAULT_
 
 
 async def question_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A typed question: answer, clarify with buttons, or say honestly whom to ask."""
-    message = update.message
+    """A typed question (or an edited one, asked anew): answer, clarify, or say whom to ask."""
+    message = incoming(update)
     user = villager(update)
     if message is None or message.text is None or user is None:
         return
     if not addressed(message, context):
         return
+    await _ask(message, user, context)
+
+
+async def non_text_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Voice, photo, sticker, location, document…: kindly ask to type or tap the menu.
+
+    A photo or document with a caption is asked as the caption's question (a villager often
+    sends the notice they got with 「这个能办不」 under it).
+    """
+    message = incoming(update)
+    user = villager(update)
+    if message is None or user is None or not addressed(message, context):
+        return
+    if (message.caption or "").strip():
+        await _ask(message, user, context)
+        return
+    reply = Reply(messages.NON_TEXT, runtime(context).service.help().buttons)
+    await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
+
+
+async def _ask(message: Message, user: User, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = _without_mention(message, context)
     logger.debug("question from %s: %r", user.key, text)
     reply = await runtime(context).service.ask(text, user)
     await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
 
 
-async def non_text_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Voice, photo, sticker, location, document…: kindly ask to type or tap the menu."""
-    message = update.message
-    user = villager(update)
-    if message is None or user is None or not addressed(message, context):
-        return
-    reply = Reply(messages.NON_TEXT, runtime(context).service.help().buttons)
-    await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
+def incoming(update: Update) -> Message | None:
+    """The villager's message: a new one, or one they edited (answered as a new question)."""
+    return update.message or update.edited_message
 
 
 async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -83,6 +99,28 @@ async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if navigating and not stale and shown is not None and await _edit(shown, reply):
         return
     await send_reply(context.bot, chat_id, reply)
+    if reply.outcome == "handoff" and reply.question_id is not None:
+        await tell_staff(context, reply.question_id)  # after the villager hears back
+
+
+async def tell_staff(context: ContextTypes.DEFAULT_TYPE, question_id: int) -> None:
+    """Send every admin the handed-off question (masked, as stored) with how to /reply.
+
+    An admin the bot cannot reach (never opened a chat with it) is skipped; the question
+    is in /unanswered for them all the same.
+    """
+    rt = runtime(context)
+    question = await store_of(rt).get_question(question_id)
+    if question is None:
+        return
+    text = messages.STAFF_HANDOFF.format(id=question_id, question=question.text)
+    for admin in sorted(rt.admins):
+        try:
+            await send_text(context.bot, admin, text)
+        except (Forbidden, RetryAfter):
+            logger.warning("could not tell admin %s of hand-off %s", admin, question_id)
+        except TelegramError as exc:
+            logger.warning("could not tell admin %s of hand-off %s: %s", admin, question_id, exc)
 
 
 async def _command(
@@ -159,9 +197,13 @@ def addressed(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 def _mention(message: Message, context: ContextTypes.DEFAULT_TYPE) -> MessageEntity | None:
     username = f"@{context.bot.username}".lower()
-    for entity, text in message.parse_entities(
-        [MessageEntity.MENTION, MessageEntity.TEXT_MENTION, MessageEntity.BOT_COMMAND]
-    ).items():
+    kinds: list[str | None] = [
+        MessageEntity.MENTION,
+        MessageEntity.TEXT_MENTION,
+        MessageEntity.BOT_COMMAND,
+    ]
+    found = message.parse_entities(kinds) | message.parse_caption_entities(kinds)
+    for entity, text in found.items():
         if entity.type == MessageEntity.TEXT_MENTION:
             if entity.user is not None and entity.user.id == context.bot.id:
                 return entity
@@ -171,9 +213,10 @@ def _mention(message: Message, context: ContextTypes.DEFAULT_TYPE) -> MessageEnt
 
 
 def _without_mention(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The question text with the bot's @mention taken out."""
-    text = message.text or ""
+    """The question text (or a photo's caption) with the bot's @mention taken out."""
+    text = message.text or message.caption or ""
     entity = _mention(message, context) if _is_group(message) else None
     if entity is None or entity.type != MessageEntity.MENTION:
         return text
-    return text.replace(message.parse_entity(entity), " ", 1).strip()
+    typed = message.parse_entity(entity) if message.text else message.parse_caption_entity(entity)
+    return text.replace(typed, " ", 1).strip()

@@ -140,7 +140,7 @@ async def test_clarify_buttons_carry_the_question_and_a_choice_answers(
 
 
 @pytest.mark.parametrize(
-    ("text", "empty"), [("？？ 。。", True), ("嗯嗯", True), ("低保咋申请", False)]
+    ("text", "empty"), [("？？ 。。", True), ("呢吧啊", True), ("低保咋申请", False)]
 )
 async def test_a_question_is_analysed_once_and_an_empty_one_gets_the_menu(
     matcher: Matcher, text: str, empty: bool, monkeypatch: pytest.MonkeyPatch

@@ -118,6 +118,65 @@ def test_a_day_on_telegram(tmp_path: Path) -> None:
     assert not Path(f"{db}-wal").exists()
 
 
+@pytest.mark.slow  # a real process
+def test_a_conversation_on_telegram(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    env = serve_env(tmp_path, None, POLICYBOT_ADMINS=str(ADMIN))
+    with running_fake() as fake, (tmp_path / "serve.log").open("wb") as log:
+        env["POLICYBOT_TELEGRAM_BASE_URL"] = fake.base_url
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        try:
+            assert wait_until(lambda: bool(fake.calls("getUpdates")), timeout=90)
+            say = [ask(fake, message_update(VILLAGER, text=t), VILLAGER)[0] for t in TURNS]
+            edit = message_update(VILLAGER, text="雨露计划补多少钱", kind="edited_message")
+            [edited] = ask(fake, edit, VILLAGER)
+            code, listed = _policybot("log", "unanswered", "--json", db=db)
+            # a person when needed: the question before 「我要找人工」 reaches the admin
+            ask(fake, message_update(VILLAGER, text=UNKNOWN), VILLAGER)
+            ask(fake, message_update(VILLAGER, text="我要找人工"), VILLAGER)
+            offer = _replies(fake, VILLAGER)[-1]
+            handoff = next(d for _, d in offer.buttons() if d.startswith("h:"))
+            [done] = ask(fake, callback_update(VILLAGER, handoff), VILLAGER)
+            told = _wait_text(fake, ADMIN, "/reply")
+            qid = handoff.split(":")[1]
+            ask(fake, command_update(ADMIN, f"/reply {qid} 这个请看新闻。"), ADMIN)
+            answered = _wait_text(fake, VILLAGER, "这个请看新闻")
+            proc.send_signal(signal.SIGTERM)
+            exit_code = proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    first, materials, whom, category, chat, bye = say
+    assert "应保尽保" in first
+    assert materials.startswith(messages.FOLLOWUP_PREFIX.format(title="低保"))
+    assert whom.startswith(messages.FOLLOWUP_PREFIX.format(title="低保"))
+    assert category == messages.CATEGORY_PROMPT.format(name="教育")
+    assert (chat, bye) == (messages.CHAT_OK, messages.CHAT_BYE)
+    assert "3000元" in edited
+    assert code == 0
+    assert json.loads(listed) == []  # small talk is not queued for editors
+    assert done == messages.HANDOFF_DONE
+    assert UNKNOWN in told
+    assert f"#{qid}" in told
+    assert UNKNOWN in answered
+    assert exit_code == 0
+
+
+def _wait_text(fake: FakeBotAPI, chat_id: int, part: str) -> str:
+    """The first message to `chat_id` containing `part`, once it is sent."""
+
+    def found() -> list[str]:
+        return [c.text for c in fake.messages(chat_id) if part in c.text]
+
+    assert wait_until(lambda: bool(found()), timeout=20)
+    return found()[0]
+
+
+TURNS = ("低保咋申请", "那要啥材料", "找谁", "教育", "好的", "再见")
+
+
 def _policybot(*argv: str, db: Path) -> tuple[int, str]:
     out = io.StringIO()
     code = main(list(argv), env={"POLICYBOT_DB": str(db)}, stdout=out, stderr=io.StringIO())

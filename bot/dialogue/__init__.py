@@ -1,17 +1,23 @@
 """The dialogue core shared by console and Telegram: a villager's message in, a reply out.
 
-`service` runs one turn (match, log, reply), `reply` builds the channel-neutral reply and its
-buttons, `flood` is the per-villager rate limit. Adapters use only these names.
+`service` runs one turn (match, log, reply), `journal` writes it to the store, `reply` builds
+the channel-neutral reply and its buttons, `context` remembers each chat's topic for
+`followup` (with `excerpt`), `chitchat` knows typed menu words, small talk and requests for a
+person, `flood` is the per-villager rate limit. Adapters use only these names.
 """
 
+from bot.dialogue.context import CONTEXT_TTL, ContextMemory
 from bot.dialogue.flood import FLOOD_LIMIT, FLOOD_WINDOW, FloodLimiter, Verdict
+from bot.dialogue.journal import User
 from bot.dialogue.reply import Button, Reply, parse_callback
-from bot.dialogue.service import DialogueService, User
+from bot.dialogue.service import DialogueService
 
 __all__ = [
+    "CONTEXT_TTL",
     "FLOOD_LIMIT",
     "FLOOD_WINDOW",
     "Button",
+    "ContextMemory",
     "DialogueService",
     "FloodLimiter",
     "Reply",

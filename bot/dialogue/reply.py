@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot import messages
+from bot.dialogue.excerpt import Aspect, excerpt, whom_fits
 from bot.knowledge import Category, Entry, KnowledgeBase
 from bot.understand import Candidate
 
@@ -17,7 +18,8 @@ _CALLBACK_RE = re.compile(
     r"|(?P<cat>c):(?P<cat_key>[a-z0-9_]{1,30})"
     r"|(?P<menu>m)"
     r"|(?P<fb>f):(?P<fb_qid>\d{1,12}):(?P<useful>[01])"
-    r"|(?P<none>n):(?P<none_qid>\d{1,12}))$"
+    r"|(?P<none>n):(?P<none_qid>\d{1,12})"
+    r"|(?P<hand>h):(?P<hand_qid>\d{1,12}))$"
 )
 
 
@@ -44,7 +46,7 @@ class Reply:
 class Action:
     """A parsed button press."""
 
-    kind: str  # entry | category | menu | feedback | none
+    kind: str  # entry | category | menu | feedback | none | handoff
     value: str = ""
     question_id: int | None = None
     useful: bool = False
@@ -64,6 +66,8 @@ def parse_callback(data: str) -> Action | None:
         return Action("menu")
     if m["fb"]:
         return Action("feedback", question_id=int(m["fb_qid"]), useful=m["useful"] == "1")
+    if m["hand"]:
+        return Action("handoff", question_id=int(m["hand_qid"]))
     return Action("none", question_id=int(m["none_qid"]))
 
 
@@ -72,6 +76,48 @@ def entry_reply(entry: Entry, kb: KnowledgeBase, question_id: int | None = None)
     if entry.is_smalltalk:
         return Reply(entry.answer, ((Button(messages.MENU_BUTTON, "m"),),), "answer", entry.id)
     source = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
+    rows = _answer_rows(entry, kb, question_id)
+    return Reply(f"{entry.answer}\n\n{source}", rows, "answer", entry.id, question_id)
+
+
+def followup_reply(
+    entry: Entry, aspect: Aspect, kb: KnowledgeBase, question_id: int | None
+) -> Reply:
+    """A follow-up on `entry`: the part of its answer that fits, and a button for the whole."""
+    if entry.is_smalltalk:
+        return entry_reply(entry, kb, question_id)
+    fitting, whom = excerpt(entry.answer, aspect)
+    if not fitting and whom is None:
+        return entry_reply(entry, kb, question_id)
+    # 「找谁」 (or 「啥时候报」 before 「申请时间…请问乡镇」) is answered by the whom-to-ask
+    # line itself; anything else was not written down
+    told = fitting or (whom is not None and whom_fits(whom, aspect))
+    lead = "" if told else messages.FOLLOWUP_NOT_WRITTEN
+    body = "".join((*fitting, whom or ""))
+    text = messages.FOLLOWUP_PREFIX.format(title=entry.title) + lead + body
+    source = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
+    rows = (
+        (Button(messages.FULL_ANSWER, f"e:{entry.id}"),),
+        *_answer_rows(entry, kb, question_id),
+    )
+    return Reply(f"{text}\n\n{source}", rows, "answer", entry.id, question_id)
+
+
+def handoff_offer(reply: Reply, question_id: int) -> Reply:
+    """`reply` with the offer to pass question `question_id` to a person, button first."""
+    offer = (Button(messages.HANDOFF_BUTTON, f"h:{question_id}"),)
+    text = f"{reply.text}\n\n{messages.HANDOFF_OFFER}"
+    return Reply(text, (offer, *reply.buttons), reply.outcome, reply.entry_id, reply.question_id)
+
+
+def chat_reply(text: str, question_id: int | None) -> Reply:
+    """A short reply to small talk, with the menu (logged, never queued)."""
+    return Reply(text, ((Button(messages.MENU_BUTTON, "m"),),), "chat", None, question_id)
+
+
+def _answer_rows(
+    entry: Entry, kb: KnowledgeBase, question_id: int | None
+) -> tuple[tuple[Button, ...], ...]:
     rows: list[tuple[Button, ...]] = []
     if question_id is not None:
         rows.append(
@@ -85,7 +131,7 @@ def entry_reply(entry: Entry, kb: KnowledgeBase, question_id: int | None = None)
         if rel is not None:
             rows.append((Button(messages.RELATED_PREFIX + rel.title, f"e:{rel.id}"),))
     rows.append((Button(messages.MENU_BUTTON, "m"),))
-    return Reply(f"{entry.answer}\n\n{source}", tuple(rows), "answer", entry.id, question_id)
+    return tuple(rows)
 
 
 def clarify_reply(

@@ -27,6 +27,7 @@ class Figures:
     empty: int
     useful: int
     not_useful: int
+    handoffs: int = 0
 
     def share(self, count: int) -> float:
         """`count` as a percentage of the questions (0 when there were none)."""
@@ -109,6 +110,8 @@ class Stats:
             )
         )
         lines.append(messages.STATS_OPEN.format(open=self.open_unanswered))
+        if self.period.handoffs:
+            lines.append(messages.STATS_HANDOFFS.format(handoffs=self.period.handoffs))
         if self.top_topics:
             lines.append(messages.STATS_TOPICS)
             lines += [
@@ -180,6 +183,7 @@ async def _figures(store: Store, since: str, until: str, first: dt.date, last: d
         empty=counts.empty,
         useful=useful,
         not_useful=not_useful,
+        handoffs=await store.handoff_count(since, until),
     )
 
 

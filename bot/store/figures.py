@@ -65,6 +65,15 @@ class FiguresStore(Connection):
             rows = await cursor.fetchall()
         return [(str(e), int(n)) for e, n in rows]
 
+    async def handoff_count(self, since: str, until: str) -> int:
+        """How many questions villagers handed to a person in [since, until)."""
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM questions WHERE handed_off_at >= ? AND handed_off_at < ?",
+            (since, until),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def queue_size(self, status: str = OPEN) -> int:
         """How many questions are in the unanswered queue in state `status`."""
         async with self._db.execute(

@@ -236,7 +236,8 @@ class Store(QueueStore, FiguresStore, RetentionStore):
         reply_to = rec.reply_to if rec.outcome in REPLYABLE_OUTCOMES else ""
         cursor = await self._db.execute(
             "INSERT INTO questions (asked_at, channel, user_key, reply_to, text, outcome,"
-            " entry_id, score, candidates, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " entry_id, score, candidates, latency_ms, followup_of)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 rec.asked_at,
                 rec.channel,
@@ -248,6 +249,7 @@ class Store(QueueStore, FiguresStore, RetentionStore):
                 rec.score,
                 json.dumps([[c, s] for c, s in rec.candidates], ensure_ascii=False),
                 rec.latency_ms,
+                rec.followup_of,
             ),
         )
         question_id = cursor.lastrowid

@@ -31,6 +31,22 @@ class QueueStore(Connection):
                 await self._queue(question_id)
         return changed
 
+    async def hand_off(self, question_id: int, user_key: str, reply_to: str, at: str) -> bool:
+        """Queue a question a villager wants a person to answer, with the chat to answer in.
+
+        False when it is not theirs or was handed off already (a second tap changes nothing).
+        """
+        async with self._transaction():
+            cursor = await self._db.execute(
+                "UPDATE questions SET outcome = 'unknown', reply_to = ?, handed_off_at = ?"
+                " WHERE id = ? AND user_key = ? AND handed_off_at IS NULL",
+                (reply_to, at, question_id, user_key),
+            )
+            changed = cursor.rowcount > 0
+            if changed:
+                await self._queue(question_id)
+        return changed
+
     async def _queue(self, question_id: int) -> None:
         await self._db.execute(
             "INSERT OR IGNORE INTO unanswered (question_id) VALUES (?)", (question_id,)

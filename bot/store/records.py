@@ -20,6 +20,8 @@ class QuestionRecord:
     score: float
     candidates: Sequence[tuple[str, float]]
     latency_ms: float
+    # a follow-up (「那要啥材料」): the entry of the chat's topic it was understood against
+    followup_of: str | None = None
 
 
 # States of a question in the unanswered queue (editors work through it).
@@ -55,6 +57,7 @@ class LoggedQuestion:
     sent_at: str | None = None
     useful: int = 0
     not_useful: int = 0
+    followup_of: str | None = None
 
 
 @dataclass(frozen=True)

@@ -82,10 +82,34 @@ async def _v3(db: aiosqlite.Connection) -> None:
     await db.commit()
 
 
+async def _v4(db: aiosqlite.Connection) -> None:
+    """Follow-ups: the entry of the chat's topic a question was understood against."""
+    async with db.execute("PRAGMA table_info(questions)") as cursor:
+        columns = {str(row[1]) for row in await cursor.fetchall()}
+    if "followup_of" not in columns:
+        await db.execute("ALTER TABLE questions ADD COLUMN followup_of TEXT")
+    await db.commit()
+
+
+async def _v5(db: aiosqlite.Connection) -> None:
+    """Hand-offs: when a villager asked for a person to answer the question."""
+    async with db.execute("PRAGMA table_info(questions)") as cursor:
+        columns = {str(row[1]) for row in await cursor.fetchall()}
+    if "handed_off_at" not in columns:
+        await db.execute("ALTER TABLE questions ADD COLUMN handed_off_at TEXT")
+    await db.commit()
+
+
 # Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
 # Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
 # released one: append a new one.
-MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (_v1, _v2, _v3)
+MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

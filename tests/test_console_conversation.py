@@ -1,0 +1,75 @@
+"""A conversation on the console (`policybot chat`, piped): follow-ups, typed menu words,
+small talk, stray digits, as a real process and through main(argv)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from bot import messages
+from tests.conftest import ROOT
+from tests.test_cli import run
+
+
+def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_a_piped_three_turn_follow_up_as_a_real_process(tmp_path: Path) -> None:
+    db = tmp_path / "chat.sqlite3"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input="先看病后给钱是真的不\n那大病呢\n找谁\n".encode(),
+        capture_output=True,
+        env={**os.environ, "POLICYBOT_DB": str(db)},
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = proc.stdout.decode()
+    assert "347家" in out  # 先诊疗后付费
+    assert "大病集中救治" in out  # 那大病呢: the neighbouring topic
+    assert messages.FOLLOWUP_PREFIX.format(title="大病集中救治") in out  # 找谁: on it
+    assert rows(db, "SELECT entry_id, followup_of FROM questions ORDER BY id") == [
+        ("health.treat_first_pay_later", None),
+        ("health.major_illness", "health.treat_first_pay_later"),
+        ("health.major_illness", "health.major_illness"),
+    ]
+
+
+def test_category_names_menu_words_and_small_talk_on_the_console(tmp_path: Path) -> None:
+    db = tmp_path / "chat.sqlite3"
+    typed = "教育\n菜单\n帮助\n低保咋申请\n好的\n👍\n那要啥材料\n拜拜\n"
+    code, out, _ = run(["chat"], typed, env={"POLICYBOT_DB": str(db)})
+    assert code == 0
+    assert messages.CATEGORY_PROMPT.format(name="教育") in out
+    assert out.count(messages.MENU_PROMPT) == 1
+    assert messages.HELP in out
+    assert out.count(messages.CHAT_OK) == 2
+    assert messages.FOLLOWUP_PREFIX.format(title="低保") in out  # small talk kept the topic
+    assert messages.CHAT_BYE in out
+    assert rows(db, "SELECT text, outcome FROM questions ORDER BY id") == [
+        ("低保咋申请", "answer"),
+        ("好的", "chat"),
+        ("👍", "chat"),
+        ("那要啥材料", "answer"),
+        ("拜拜", "chat"),
+    ]
+    assert rows(db, "SELECT COUNT(*) FROM unanswered") == [(0,)]
+
+
+def test_stray_digits_get_a_hint_and_are_not_logged(tmp_path: Path) -> None:
+    db = tmp_path / "chat.sqlite3"
+    # 2 taps 👎 (whose reply has no buttons); then 3 and 07 pick nothing; 99 is out of range
+    # of the answer's buttons; 12317 is a question (the 举报 line), not a choice
+    typed = "低保咋申请\n99\n2\n3\n07\n12317\n"
+    code, out, _ = run(["chat"], typed, env={"POLICYBOT_DB": str(db)})
+    assert code == 0
+    assert messages.CONSOLE_CHOICE_RANGE.format(n=5) in out
+    assert out.count(messages.CONSOLE_NO_CHOICE) == 2
+    assert rows(db, "SELECT text FROM questions ORDER BY id") == [("低保咋申请",), ("12317",)]
