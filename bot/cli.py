@@ -89,6 +89,7 @@ def main(
 
 
 def _configure_logging(settings: Settings, stream: TextIO) -> None:
+    foreign = list(logging.getLogger().handlers)  # a host's (pytest's, an embedding app's)
     logging.basicConfig(
         level=settings.log_level,
         stream=stream,
@@ -107,8 +108,11 @@ def _configure_logging(settings: Settings, stream: TextIO) -> None:
             handler.addFilter(MaskingFilter())
         if secrets:  # first: masking digits could split a token it should recognise
             handler.filters.insert(0, SecretFilter(secrets))
-        if not any(isinstance(f, RepeatSummary) for f in handler.filters):
-            # before the others: it reads the message template, which they fill in
+        if handler not in foreign and not any(
+            isinstance(f, RepeatSummary) for f in handler.filters
+        ):
+            # ours only: it holds state (a host's handler outlives this command); before the
+            # other filters, as it reads the message template, which they fill in
             handler.filters.insert(0, RepeatSummary())
 
 

@@ -11,12 +11,12 @@ from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot import messages
-from bot.dialogue import DialogueService, Reply, User, Verdict, parse_callback
+from bot.dialogue import DialogueService, Reply, Said, Tap, User, Verdict, parse_callback
 from handlers.render import keyboard, send_reply, send_text, split_text
 from handlers.runtime import runtime, store_of, villager
 
 logger = logging.getLogger(__name__)
-_NAVIGATION = frozenset({"menu", "category"})
+_NAVIGATION = frozenset({Tap.MENU, Tap.CATEGORY})
 
 
 async def start_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -99,7 +99,7 @@ async def button_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if navigating and not stale and shown is not None and await _edit(shown, reply):
         return
     await send_reply(context.bot, chat_id, reply)
-    if reply.outcome == "handoff" and reply.question_id is not None:
+    if reply.outcome is Said.HANDOFF and reply.question_id is not None:
         await tell_staff(context, reply.question_id)  # after the villager hears back
 
 

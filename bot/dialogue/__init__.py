@@ -3,12 +3,14 @@
 `service` runs one turn (match, log, reply), `journal` writes it to the store, `reply` builds
 the channel-neutral reply and its buttons, `context` remembers each chat's topic for
 `followup` (with `excerpt`), `chitchat` knows typed menu words, small talk and requests for a
-person, `flood` is the per-villager rate limit. Adapters use only these names.
+person, `flood` is the per-villager rate limit, `kinds` names what a reply was and what a
+tap asks for. Adapters use only these names.
 """
 
 from bot.dialogue.context import CONTEXT_TTL, ContextMemory
 from bot.dialogue.flood import FLOOD_LIMIT, FLOOD_WINDOW, FloodLimiter, Verdict
 from bot.dialogue.journal import User
+from bot.dialogue.kinds import Said, Tap
 from bot.dialogue.reply import Button, Reply, parse_callback
 from bot.dialogue.service import DialogueService
 
@@ -21,6 +23,8 @@ __all__ = [
     "DialogueService",
     "FloodLimiter",
     "Reply",
+    "Said",
+    "Tap",
     "User",
     "Verdict",
     "parse_callback",

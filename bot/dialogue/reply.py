@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.dialogue.excerpt import Aspect, excerpt, whom_fits
+from bot.dialogue.kinds import Said, Tap
 from bot.knowledge import Category, Entry, KnowledgeBase
 from bot.understand import Candidate
 
@@ -37,7 +38,7 @@ class Reply:
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    outcome: str | None = None
+    outcome: Said | None = None
     entry_id: str | None = None
     question_id: int | None = None
 
@@ -46,7 +47,7 @@ class Reply:
 class Action:
     """A parsed button press."""
 
-    kind: str  # entry | category | menu | feedback | none | handoff
+    kind: Tap
     value: str = ""
     question_id: int | None = None
     useful: bool = False
@@ -59,25 +60,25 @@ def parse_callback(data: str) -> Action | None:
         return None
     if m["entry"]:
         qid = m["entry_qid"]
-        return Action("entry", m["entry_id"], question_id=int(qid) if qid else None)
+        return Action(Tap.ENTRY, m["entry_id"], question_id=int(qid) if qid else None)
     if m["cat"]:
-        return Action("category", m["cat_key"])
+        return Action(Tap.CATEGORY, m["cat_key"])
     if m["menu"]:
-        return Action("menu")
+        return Action(Tap.MENU)
     if m["fb"]:
-        return Action("feedback", question_id=int(m["fb_qid"]), useful=m["useful"] == "1")
+        return Action(Tap.FEEDBACK, question_id=int(m["fb_qid"]), useful=m["useful"] == "1")
     if m["hand"]:
-        return Action("handoff", question_id=int(m["hand_qid"]))
-    return Action("none", question_id=int(m["none_qid"]))
+        return Action(Tap.HANDOFF, question_id=int(m["hand_qid"]))
+    return Action(Tap.NONE, question_id=int(m["none_qid"]))
 
 
 def entry_reply(entry: Entry, kb: KnowledgeBase, question_id: int | None = None) -> Reply:
     """The answer of one entry with its source line, feedback and related-topic buttons."""
     if entry.is_smalltalk:
-        return Reply(entry.answer, ((Button(messages.MENU_BUTTON, "m"),),), "answer", entry.id)
+        return Reply(entry.answer, ((Button(messages.MENU_BUTTON, "m"),),), Said.ANSWER, entry.id)
     source = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
     rows = _answer_rows(entry, kb, question_id)
-    return Reply(f"{entry.answer}\n\n{source}", rows, "answer", entry.id, question_id)
+    return Reply(f"{entry.answer}\n\n{source}", rows, Said.ANSWER, entry.id, question_id)
 
 
 def followup_reply(
@@ -100,7 +101,7 @@ def followup_reply(
         (Button(messages.FULL_ANSWER, f"e:{entry.id}"),),
         *_answer_rows(entry, kb, question_id),
     )
-    return Reply(f"{text}\n\n{source}", rows, "answer", entry.id, question_id)
+    return Reply(f"{text}\n\n{source}", rows, Said.ANSWER, entry.id, question_id)
 
 
 def handoff_offer(reply: Reply, question_id: int) -> Reply:
@@ -112,7 +113,7 @@ def handoff_offer(reply: Reply, question_id: int) -> Reply:
 
 def chat_reply(text: str, question_id: int | None) -> Reply:
     """A short reply to small talk, with the menu (logged, never queued)."""
-    return Reply(text, ((Button(messages.MENU_BUTTON, "m"),),), "chat", None, question_id)
+    return Reply(text, ((Button(messages.MENU_BUTTON, "m"),),), Said.CHAT, None, question_id)
 
 
 def _answer_rows(
@@ -146,20 +147,20 @@ def clarify_reply(
     ]
     if question_id is not None:
         rows.append((Button(messages.NONE_OF_THESE, f"n:{question_id}"),))
-    return Reply(messages.CLARIFY_PROMPT, tuple(rows), "clarify", None, question_id)
+    return Reply(messages.CLARIFY_PROMPT, tuple(rows), Said.CLARIFY, None, question_id)
 
 
 def unknown_reply(question_id: int | None) -> Reply:
     """The honest "don't know yet" reply naming whom to ask."""
     return Reply(
-        messages.UNKNOWN, ((Button(messages.MENU_BUTTON, "m"),),), "unknown", None, question_id
+        messages.UNKNOWN, ((Button(messages.MENU_BUTTON, "m"),),), Said.UNKNOWN, None, question_id
     )
 
 
 def referral_reply(entry: Entry, question_id: int | None) -> Reply:
     """Not 扶贫政策: the referral's text (whom to ask) and the menu; logged as unknown."""
     return Reply(
-        entry.answer, ((Button(messages.MENU_BUTTON, "m"),),), "unknown", None, question_id
+        entry.answer, ((Button(messages.MENU_BUTTON, "m"),),), Said.UNKNOWN, None, question_id
     )
 
 

@@ -18,6 +18,7 @@ from bot.dialogue.chitchat import (
 from bot.dialogue.context import ContextMemory
 from bot.dialogue.followup import FollowUps, Reading
 from bot.dialogue.journal import Journal, User, utc_now
+from bot.dialogue.kinds import Said, Tap
 from bot.dialogue.reply import (
     Action,
     Button,
@@ -34,7 +35,7 @@ from bot.dialogue.reply import (
     unknown_reply,
 )
 from bot.knowledge import KnowledgeBase
-from bot.store import Store
+from bot.store import Logged, Store
 from bot.understand import Match, Matcher, Outcome
 
 SMALLTALK = "smalltalk."  # entries that are not a topic to follow up on
@@ -101,7 +102,7 @@ class DialogueService:
             none = Match(Outcome.UNKNOWN, None, 0.0, ())
             elapsed = (time.perf_counter() - started) * 1000
             return chat_reply(
-                chat, await self._journal.question(text, user, none, "chat", elapsed)
+                chat, await self._journal.question(text, user, none, Logged.CHAT, elapsed)
             )
         followups = self._followups
         match = followups.matcher.best_match(text)
@@ -116,7 +117,7 @@ class DialogueService:
             )
         latency_ms = (time.perf_counter() - started) * 1000
         match = reading.match
-        outcome = "empty" if match.empty else match.outcome.value
+        outcome = Logged.EMPTY if match.empty else Logged(match.outcome.value)
         question_id = await self._journal.question(
             text, user, match, outcome, latency_ms, followup_of=reading.leaned_on
         )
@@ -138,19 +139,19 @@ class DialogueService:
         kb = self.kb
         category = typed_category(text, kb)
         if category is not None:
-            return replace(category_reply(category, kb), outcome="menu")
+            return replace(category_reply(category, kb), outcome=Said.MENU)
         navigation = typed_navigation(text)
         if navigation is None:
             return None
         menu = self.menu()
         text = messages.HELP if navigation is Typed.HELP else menu.text
-        return Reply(text, menu.buttons, "menu")
+        return Reply(text, menu.buttons, Said.MENU)
 
     def _reply(self, reading: Reading, kb: KnowledgeBase, question_id: int | None) -> Reply:
         match = reading.match
         if match.empty:
             menu = ((Button(messages.MENU_BUTTON, "m"),),)
-            return Reply(messages.EMPTY_QUESTION, menu, "empty", None, question_id)
+            return Reply(messages.EMPTY_QUESTION, menu, Said.EMPTY, None, question_id)
         entry = kb.get(match.entry_id) if match.entry_id else None
         if match.outcome is Outcome.ANSWER and entry is not None:
             if reading.aspect is not None:
@@ -189,12 +190,12 @@ class DialogueService:
         kb = self.kb
         if action is None:
             return Reply(messages.STALE_BUTTON)
-        if action.kind == "menu":
+        if action.kind is Tap.MENU:
             return self.menu()
-        if action.kind == "category":
+        if action.kind is Tap.CATEGORY:
             category = next((c for c in kb.categories if c.key == action.value), None)
             return category_reply(category, kb) if category else Reply(messages.STALE_BUTTON)
-        if action.kind == "entry":
+        if action.kind is Tap.ENTRY:
             entry = kb.get(action.value)
             if entry is None:
                 return Reply(messages.STALE_BUTTON)
@@ -212,15 +213,15 @@ class DialogueService:
         if qid is None or not await self._journal.owns(qid, user):
             return Reply(messages.STALE_BUTTON)
         menu = ((Button(messages.MENU_BUTTON, "m"),),)
-        if action.kind == "feedback":
+        if action.kind is Tap.FEEDBACK:
             await self._journal.feedback(qid, user, action.useful)
             return Reply(messages.FEEDBACK_THANKS if action.useful else messages.FEEDBACK_SORRY)
-        if action.kind == "handoff":
+        if action.kind is Tap.HANDOFF:
             if not self._handoff:
                 return Reply(messages.STALE_BUTTON)
             # "handoff" tells the adapter to let staff know; a second tap does not again
             new = await self._journal.hand_off(qid, user)
-            return Reply(messages.HANDOFF_DONE, menu, "handoff" if new else None, None, qid)
+            return Reply(messages.HANDOFF_DONE, menu, Said.HANDOFF if new else None, None, qid)
         await self._journal.none_of_these(qid, user)
-        reply = Reply(messages.NONE_OF_THESE_REPLY, menu, "unknown")
+        reply = Reply(messages.NONE_OF_THESE_REPLY, menu, Said.UNKNOWN)
         return handoff_offer(reply, qid) if self._handoff else reply

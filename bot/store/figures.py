@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from bot.store.connection import SELECT_QUESTIONS, Connection, row_to_question
-from bot.store.records import OPEN, LoggedQuestion, OutcomeCounts
+from bot.store.records import OPEN, Logged, LoggedQuestion, OutcomeCounts
 
 
 class FiguresStore(Connection):
@@ -85,8 +85,8 @@ class FiguresStore(Connection):
 
 def _counts(by_outcome: dict[str, int]) -> OutcomeCounts:
     return OutcomeCounts(
-        answer=by_outcome.get("answer", 0),
-        clarify=by_outcome.get("clarify", 0),
-        unknown=by_outcome.get("unknown", 0),
-        empty=by_outcome.get("empty", 0),
+        answer=by_outcome.get(Logged.ANSWER, 0),
+        clarify=by_outcome.get(Logged.CLARIFY, 0),
+        unknown=by_outcome.get(Logged.UNKNOWN, 0),
+        empty=by_outcome.get(Logged.EMPTY, 0),
     )

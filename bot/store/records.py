@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Logged(StrEnum):
+    """The outcome a logged question records (the strings are what the database holds)."""
+
+    ANSWER = "answer"
+    CLARIFY = "clarify"
+    UNKNOWN = "unknown"
+    EMPTY = "empty"  # nothing but filler words and punctuation (「？？」)
+    CHAT = "chat"  # small talk (好的, 再见): never queued, in no figure
 
 
 @dataclass(frozen=True)
@@ -32,7 +43,7 @@ QUEUE_STATES = (OPEN, RESOLVED, IGNORED)
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
 # Outcomes whose asker may still need a reply later ("none of these" turns clarify into
 # unknown); for every other question the chat id is not kept: personal data must not pile up.
-REPLYABLE_OUTCOMES = ("unknown", "clarify")
+REPLYABLE_OUTCOMES = (Logged.UNKNOWN, Logged.CLARIFY)
 
 
 @dataclass(frozen=True)
