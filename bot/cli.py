@@ -39,8 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path, help="YAML list of {q: question, topic: id or null}")
     ev.add_argument("--show-misses", type=int, default=20, metavar="N", help="misses to list")
     from bot.review import add_log_parser
+    from bot.web import add_web_parsers
 
     add_log_parser(sub)
+    add_web_parsers(sub)
     return parser
 
 
@@ -118,6 +120,8 @@ def _dispatch(
         return _match(Matcher(load_knowledge(settings.kb_path)), stdin, stdout)
     if args.command == "kb":
         return _kb(args, settings, stdout)
+    if args.command in ("web", "staff"):
+        return _web(args, settings, stdin, stdout, stderr)
     from bot.review import run_log_command
 
     sender = None
@@ -127,6 +131,22 @@ def _dispatch(
 
         sender = bot_api_sender(settings)
     return run_log_command(args, settings, stdout, stderr, sender=sender)
+
+
+def _web(
+    args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO, stderr: TextIO
+) -> int:
+    from bot.web import run_staff_command, run_web
+
+    if args.command == "staff":
+        return run_staff_command(args, settings, stdin, stderr)
+    sender = None
+    if settings.token:
+        # web/ never imports telegram: answers go out through the Bot API wired in here
+        from handlers.outbox import bot_api_sender
+
+        sender = bot_api_sender(settings)
+    return run_web(settings, stdout, sender=sender)
 
 
 def _match(matcher: Matcher, stdin: TextIO, stdout: TextIO) -> int:

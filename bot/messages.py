@@ -87,3 +87,24 @@ REPLY_DONE = (
     "问题 #{id} 已解决（同组 {questions} 问）：已发给 {sent} 位群众，"
     "{failed} 位收不到，{pending} 位稍后再发。"
 )
+
+# The workbench (`policybot web`): notices and errors; the pages' own words are in
+# bot/web/templates/.
+WEB_BAD_CSRF = "这个表单已经过期或不是从本页提交的。请回到上一页，刷新后再提交一次。"
+WEB_LOGIN_FIRST = "请先登录。"
+WEB_NOT_FOUND = "没有这个页面。"
+WEB_TOO_LARGE = "提交的内容太长了。"
+WEB_BAD = "这个请求不对，请回到上一页再试。"
+WEB_LOCKED = "登录失败次数太多，请 15 分钟后再试。"
+WEB_BAD_LOGIN = "用户名或密码不对。"
+WEB_NO_GROUP = "没有找到待回答的第 {id} 组，可能已经有人处理了。"
+WEB_EMPTY_ANSWER = "回答是空的，请写上回答。"
+WEB_LONG_ANSWER = "回答太长了，请压到 {limit} 字以内。"
+WEB_GROUP_CHANGED = (
+    "这一组在您预览之后有了变化（有新问题，或已被别人处理）。请再看一遍下面的预览。"
+)
+WEB_SENT = (
+    "第 {id} 组已回答（{questions} 问）：已发给 {sent} 位群众，{failed} 位收不到，"
+    "{pending} 位由机器人稍后发送。"
+)
+WEB_IGNORED = "第 {id} 组已忽略（{questions} 问）。"

@@ -6,12 +6,21 @@ Other packages use only these names. The report picture (`report`, matplotlib) i
 when `render_report` is called.
 """
 
+from bot.review.answering import (
+    AnswerPlan,
+    GroupChanged,
+    best_guesses,
+    plan_answer,
+    send_plan,
+    waiting_villagers,
+)
 from bot.review.cli import add_log_parser, render_report, run_log_command
 from bot.review.delivery import (
     Delivery,
     Recipient,
     Sender,
     deliver,
+    editor_reply,
     mark_failed,
     mark_sent,
     pending_replies,
@@ -43,16 +52,20 @@ __all__ = [
     "COLUMNS",
     "LOCAL_TZ",
     "MAX_ANSWER",
+    "AnswerPlan",
     "Cluster",
     "Delivery",
+    "GroupChanged",
     "Recipient",
     "ReviewError",
     "Sender",
     "Stats",
     "add_log_parser",
+    "best_guesses",
     "check_knowledge",
     "collect_stats",
     "deliver",
+    "editor_reply",
     "evaluate",
     "export_csv",
     "format_clusters",
@@ -63,6 +76,7 @@ __all__ = [
     "mark_failed",
     "mark_sent",
     "pending_replies",
+    "plan_answer",
     "print_eval",
     "referral_problems",
     "render_report",
@@ -70,7 +84,9 @@ __all__ = [
     "resolve_group",
     "run_eval",
     "run_log_command",
+    "send_plan",
     "suggest_yaml",
     "unanswered_clusters",
     "utc_iso",
+    "waiting_villagers",
 ]

@@ -22,6 +22,7 @@ from bot.store.records import (
     storable,
 )
 from bot.store.schema import connect, is_corrupt, move_aside, unavailable
+from bot.store.staff import StaffStore
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ RETRY_INTERVAL = 5.0  # seconds between attempts while it fails: each may wait t
 BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock (a staff command)
 
 
-class Store(QueueStore, FiguresStore):
+class Store(QueueStore, FiguresStore, StaffStore):
     """Async access to the SQLite log; one connection per process."""
 
     def __init__(

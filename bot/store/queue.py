@@ -8,6 +8,10 @@ from bot.store.connection import Connection
 from bot.store.records import LoggedQuestion
 
 
+class _NotOpen(Exception):
+    """Rolls a resolve back: one of its questions is no longer open."""
+
+
 class QueueStore(Connection):
     """The queue's reads and writes (a part of Store)."""
 
@@ -63,6 +67,30 @@ class QueueStore(Connection):
                 [(qid, answer, at, delivery) for qid, delivery in deliveries],
             )
             await self._forget_chats_not_pending()
+
+    async def resolve_open_questions(
+        self, deliveries: Iterable[tuple[int, str]], answer: str, at: str
+    ) -> bool:
+        """Like `resolve_questions`, but only while every one of them is still open: False
+        (and nothing changed) when one was answered or ignored meanwhile."""
+        try:
+            async with self._transaction():
+                for qid, delivery in deliveries:
+                    await self._resolve_open(qid, delivery, answer, at)
+                await self._forget_chats_not_pending()
+        except _NotOpen:
+            return False
+        return True
+
+    async def _resolve_open(self, qid: int, delivery: str, answer: str, at: str) -> None:
+        cursor = await self._db.execute(
+            "UPDATE unanswered SET status = 'resolved', answer = ?, resolved_at = ?,"
+            " delivery = ?, sent_at = NULL, claimed_at = NULL"
+            " WHERE question_id = ? AND status = 'open'",
+            (answer, at, delivery, qid),
+        )
+        if cursor.rowcount != 1:
+            raise _NotOpen
 
     async def ignore_questions(self, question_ids: Iterable[int], at: str) -> int:
         """Mark queued questions ignored; return how many were changed."""

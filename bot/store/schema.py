@@ -81,10 +81,38 @@ async def _v3(db: aiosqlite.Connection) -> None:
     await db.commit()
 
 
+async def _v4(db: aiosqlite.Connection) -> None:
+    """The workbench (`policybot web`): staff accounts and the audit log of what they did."""
+    await db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS staff (
+            name TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            staff TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+        """
+    )
+    await db.commit()
+
+
 # Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
 # Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
 # released one: append a new one.
-MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (_v1, _v2, _v3)
+MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

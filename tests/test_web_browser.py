@@ -1,0 +1,203 @@
+"""The workbench in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright):
+log in, answer a group with a preview and send it to the villagers' chats on the Bot API
+stand-in, and the refusals: no login, a bad CSRF token, too many failed logins, `<script>`.
+
+Screenshots of every page (phone and desktop width) go to $POLICYBOT_SCREENSHOTS when it is
+set (`POLICYBOT_SCREENSHOTS=docs/workbench python3 -m pytest tests/test_web_browser.py`),
+else to the test's tmp_path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot import messages
+from bot.config import Settings
+from bot.review import editor_reply
+from bot.store import RESOLVED, SENT
+from bot.understand import Matcher
+from bot.web import LoginLimiter
+from handlers.outbox import bot_api_sender
+from tests.fakes.botapi import TOKEN, FakeBotAPI, running_fake, wait_until
+from tests.fakes.workbench import (
+    RunningWorkbench,
+    add_staff,
+    audit,
+    question,
+    running_workbench,
+    seed,
+    villager_question,
+)
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+EDITOR, PASSWORD = "王编辑", "correct-horse-battery"
+LAMP = ["村里路灯坏了找谁修", "路灯不亮了归谁管", "村口路灯坏了咋办"]
+SCRIPT = "<script>window.pwned=1</script>疫苗打了发烧咋办 <b>粗体</b>"
+ANSWER = "路灯归村委会管，请打村委会电话报修。"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("/usr/bin/chromium is missing: .ci/run installs Debian's chromium")
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
+    with playwright_sync.sync_playwright() as p:
+        # --no-sandbox: CI and this workplace run as root, where Chromium's sandbox refuses
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")  # type: ignore[attr-defined]
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("POLICYBOT_SCREENSHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def ago(**delta: float) -> dt.datetime:
+    return NOW - dt.timedelta(**delta)
+
+
+def lamp_questions() -> list[object]:
+    return [
+        villager_question(LAMP[0], 101, asked_at=ago(hours=30)),
+        villager_question(LAMP[1], 102, asked_at=ago(hours=5)),
+        villager_question(LAMP[2], 101, asked_at=ago(hours=2)),  # 101 again: one message
+        villager_question(
+            "<script>window.pwned=1</script>路灯不亮 <b>粗体</b>", 103, asked_at=ago(hours=1)
+        ),
+        villager_question("疫苗去哪里打", 201, asked_at=ago(hours=3)),
+    ]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "log.sqlite3"
+    add_staff(path, EDITOR, PASSWORD)
+    return path
+
+
+def log_in(page: object, wb: RunningWorkbench, password: str = PASSWORD) -> None:
+    page.goto(f"{wb.url}/login")  # type: ignore[attr-defined]
+    page.fill("input[name=name]", EDITOR)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", password)  # type: ignore[attr-defined]
+    page.click("button:has-text('登录')")  # type: ignore[attr-defined]
+
+
+def test_an_editor_previews_then_sends_and_each_villager_gets_exactly_the_preview(
+    page: object, db: Path, matcher: Matcher, shots: Path
+) -> None:
+    ids = seed(db, lamp_questions())
+    with running_fake() as fake, running_workbench(db, matcher, sender=_sender(fake)) as wb:
+        log_in(page, wb)
+        assert page.url == f"{wb.url}/"  # type: ignore[attr-defined]
+        _snap(page, shots, "overview")
+        page.goto(f"{wb.url}/queue")  # type: ignore[attr-defined]
+        group = page.locator(f"#group-{ids[0]}")  # type: ignore[attr-defined]
+        for text in LAMP:
+            assert group.get_by_text(text, exact=True).is_visible()
+        _snap(page, shots, "queue")
+        group.locator("textarea[name=answer]").fill(ANSWER)
+        group.get_by_role("button", name="预览").click()
+        bubbles = page.locator(".bubble")  # type: ignore[attr-defined]
+        previewed = sorted(bubbles.all_inner_texts())
+        _snap(page, shots, "preview")
+        assert fake.messages() == [], "nothing is sent before the editor confirms"
+        page.get_by_role("button", name="确认发送").click()  # type: ignore[attr-defined]
+        notice = page.locator(".notice").inner_text()  # type: ignore[attr-defined]
+        assert wait_until(lambda: len(fake.messages()) >= 2)
+        received = {m.chat_id: m.text for m in fake.messages()}
+    assert [question(db, i).status for i in ids[:3]] == [RESOLVED] * 3
+    assert sorted(received) == [101, 102]
+    assert sorted(received.values()) == previewed, "the villagers get exactly the preview"
+    assert received[101] == editor_reply(LAMP[0], ANSWER)  # 101 asked twice, gets one
+    assert received[102] == editor_reply(LAMP[1], ANSWER)
+    assert 201 not in received
+    assert question(db, ids[1]).delivery == SENT
+    assert question(db, ids[4]).status == "open"
+    assert f"第 {ids[0]} 组已回答" in notice
+    answered = [a for a in audit(db) if a.action == "answer"]
+    assert [(a.staff, a.detail) for a in answered] == [(EDITOR, ANSWER)]
+
+
+def test_every_page_needs_a_login(page: object, db: Path, matcher: Matcher, shots: Path) -> None:
+    ids = seed(db, lamp_questions())
+    with running_workbench(db, matcher) as wb:
+        for path in ("/", "/queue"):
+            page.goto(wb.url + path)  # type: ignore[attr-defined]
+            assert page.url == f"{wb.url}/login"  # type: ignore[attr-defined]
+        _snap(page, shots, "login")
+        response = page.request.post(  # type: ignore[attr-defined]
+            f"{wb.url}/queue/{ids[0]}/send", form={"answer": ANSWER, "ids": str(ids[0])}
+        )
+        assert response.status == 403
+        assert LAMP[0] not in response.text()
+    assert question(db, ids[0]).status == "open"
+
+
+def test_a_form_with_a_bad_csrf_token_is_refused(page: object, db: Path, matcher: Matcher) -> None:
+    ids = seed(db, lamp_questions())
+    with running_workbench(db, matcher) as wb:
+        log_in(page, wb)
+        page.goto(f"{wb.url}/queue")  # type: ignore[attr-defined]
+        group = page.locator(f"#group-{ids[4]}")  # type: ignore[attr-defined]
+        group.locator(".ignore input[name=csrf]").evaluate("e => e.value = 'forged'")
+        group.get_by_role("button", name="忽略这一组").click()
+        assert messages.WEB_BAD_CSRF in page.content()  # type: ignore[attr-defined]
+    assert question(db, ids[4]).status == "open"
+
+
+def test_too_many_failed_logins_lock_the_account_out(
+    page: object, db: Path, matcher: Matcher
+) -> None:
+    limiter = LoginLimiter(max_failures=3, window=600)
+    with running_workbench(db, matcher, limiter=limiter) as wb:
+        for _ in range(3):
+            log_in(page, wb, password="wrong-password")
+            assert messages.WEB_BAD_LOGIN in page.content()  # type: ignore[attr-defined]
+        log_in(page, wb)  # the right password, too late
+        assert messages.WEB_LOCKED in page.content()  # type: ignore[attr-defined]
+        assert page.url == f"{wb.url}/login"  # type: ignore[attr-defined]
+        page.goto(f"{wb.url}/queue")  # type: ignore[attr-defined]
+        assert page.url == f"{wb.url}/login"  # type: ignore[attr-defined]
+
+
+def test_a_villagers_script_shows_as_text(page: object, db: Path, matcher: Matcher) -> None:
+    seed(db, lamp_questions())
+    with running_workbench(db, matcher) as wb:
+        log_in(page, wb)
+        page.goto(f"{wb.url}/queue")  # type: ignore[attr-defined]
+        shown = page.get_by_text(SCRIPT)  # type: ignore[attr-defined]
+        assert shown.count() >= 1
+        assert page.evaluate("typeof window.pwned") == "undefined"  # type: ignore[attr-defined]
+        assert page.locator("main b").count() == 0  # type: ignore[attr-defined]
+
+
+def _sender(fake: FakeBotAPI) -> object:
+    return bot_api_sender(Settings(token=TOKEN, telegram_base_url=fake.base_url))
+
+
+def _snap(page: object, folder: Path, name: str) -> None:
+    """Screenshots at desktop and phone width (the whole page)."""
+    page.screenshot(path=str(folder / f"{name}-desktop.png"), full_page=True)  # type: ignore[attr-defined]
+    page.set_viewport_size(PHONE)  # type: ignore[attr-defined]
+    page.screenshot(path=str(folder / f"{name}-phone.png"), full_page=True)  # type: ignore[attr-defined]
+    page.set_viewport_size(DESKTOP)  # type: ignore[attr-defined]
