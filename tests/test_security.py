@@ -34,7 +34,7 @@ INJECTIONS = [
     "$1",
     "\x00'; DROP TABLE questions;--",
 ]
-TABLES = ["feedback", "questions", "unanswered"]
+TABLES = ["audit", "feedback", "questions", "staff", "unanswered"]
 VILLAGER = User("telegram", "1001", "1001")
 
 

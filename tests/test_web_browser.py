@@ -81,9 +81,7 @@ def lamp_questions() -> list[object]:
         villager_question(LAMP[0], 101, asked_at=ago(hours=30)),
         villager_question(LAMP[1], 102, asked_at=ago(hours=5)),
         villager_question(LAMP[2], 101, asked_at=ago(hours=2)),  # 101 again: one message
-        villager_question(
-            "<script>window.pwned=1</script>路灯不亮 <b>粗体</b>", 103, asked_at=ago(hours=1)
-        ),
+        villager_question(SCRIPT, 103, asked_at=ago(hours=1)),
         villager_question("疫苗去哪里打", 201, asked_at=ago(hours=3)),
     ]
 
