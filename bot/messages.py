@@ -37,6 +37,8 @@ ERROR = "抱歉，刚才出了点问题，请过一会儿再试。"
 SLOW_DOWN = "您发得太快了，请歇一会儿再问，我一条一条回答。"
 ADMIN_ONLY = "抱歉，这个功能只对工作人员开放。"
 EDITOR_REPLY = "您之前问过：「{question}」\n工作人员的回答：{answer}"
+# An answer corrected after it was sent: the villager gets it as a new message, marked.
+CORRECTION = "【更正】前面发给您的回答有误，以这条为准：{answer}"
 CONSOLE_CHOICE_HINT = "（回复数字选择）"
 RELOAD_OK = "知识库已重新加载，共 {entries} 条。"
 RELOAD_FAILED = "知识库有错误，没有换上，仍在用原来的版本。请改好这些地方再 /reload：\n{problems}"
@@ -108,3 +110,9 @@ WEB_SENT = (
     "{pending} 位由机器人稍后发送。"
 )
 WEB_IGNORED = "第 {id} 组已忽略（{questions} 问）。"
+WEB_NO_ANSWERED = "没有找到已回答的第 {id} 组，可能刚被更正过，请看下面的列表。"
+WEB_GROUP_CHANGED_BACK = "这一组在您预览之后有了变化，没有发送。请在下面重新写更正。"
+WEB_CORRECTED = (
+    "第 {id} 组的更正已保存（{questions} 问）：已发给 {sent} 位群众，{failed} 位收不到，"
+    "{pending} 位由机器人稍后发送。"
+)

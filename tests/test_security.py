@@ -34,7 +34,15 @@ INJECTIONS = [
     "$1",
     "\x00'; DROP TABLE questions;--",
 ]
-TABLES = ["audit", "feedback", "questions", "staff", "unanswered"]
+TABLES = [
+    "answer_history",
+    "answered_chats",
+    "audit",
+    "feedback",
+    "questions",
+    "staff",
+    "unanswered",
+]
 VILLAGER = User("telegram", "1001", "1001")
 
 

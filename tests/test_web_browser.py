@@ -136,6 +136,47 @@ def test_an_editor_previews_then_sends_and_each_villager_gets_exactly_the_previe
     assert [(a.staff, a.detail) for a in answered] == [(EDITOR, ANSWER)]
 
 
+def test_a_correction_is_a_new_message_marked_and_the_first_answer_is_kept(
+    page: object, db: Path, matcher: Matcher, shots: Path
+) -> None:
+    ids = seed(db, lamp_questions())
+    fixed = "路灯归村委会管，报修请打村委会电话；晚上十点后找乡镇值班室。"
+    with running_fake() as fake, running_workbench(db, matcher, sender=_sender(fake)) as wb:
+        log_in(page, wb)
+        page.goto(f"{wb.url}/queue")  # type: ignore[attr-defined]
+        group = page.locator(f"#group-{ids[0]}")  # type: ignore[attr-defined]
+        group.locator("textarea[name=answer]").fill(ANSWER)
+        group.get_by_role("button", name="预览").click()
+        page.get_by_role("button", name="确认发送").click()  # type: ignore[attr-defined]
+        assert wait_until(lambda: len(fake.messages()) == 2)
+        page.goto(f"{wb.url}/answered")  # type: ignore[attr-defined]
+        answered = page.locator(f"#answered-{ids[0]}")  # type: ignore[attr-defined]
+        assert answered.get_by_text(ANSWER, exact=True).is_visible()
+        answered.locator("textarea[name=answer]").fill(fixed)
+        answered.get_by_role("button", name="预览更正").click()
+        previewed = sorted(page.locator(".bubble").all_inner_texts())  # type: ignore[attr-defined]
+        _snap(page, shots, "correction")
+        assert len(fake.messages()) == 2, "nothing more is sent before the editor confirms"
+        page.get_by_role("button", name="确认发送").click()  # type: ignore[attr-defined]
+        assert wait_until(lambda: len(fake.messages()) == 4)
+        page.locator(f"#answered-{ids[0]} details summary").click()  # type: ignore[attr-defined]
+        _snap(page, shots, "answered")
+        later = [m for m in fake.messages()][2:]
+    assert sorted(m.text for m in later) == previewed
+    assert sorted(m.chat_id for m in later) == [101, 102]
+    correction = messages.CORRECTION.format(answer=fixed)
+    assert {m.text for m in later} == {
+        editor_reply(LAMP[0], correction),
+        editor_reply(LAMP[1], correction),
+    }
+    assert all("【更正】" in m.text for m in later)
+    assert question(db, ids[0]).answer == correction
+    assert question(db, ids[0]).reply_to == "", "the chat id is not back in the question log"
+    corrected = [a for a in audit(db) if a.action == "correct"]
+    assert [a.staff for a in corrected] == [EDITOR]
+    assert ANSWER in corrected[0].detail
+
+
 def test_every_page_needs_a_login(page: object, db: Path, matcher: Matcher, shots: Path) -> None:
     ids = seed(db, lamp_questions())
     with running_workbench(db, matcher) as wb:

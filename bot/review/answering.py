@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot import messages
 from bot.review.delivery import Recipient, now_utc
 from bot.review.stats import utc_iso
 from bot.review.unanswered import ReviewError, _group_of, checked_answer, recipients_of
@@ -77,6 +78,47 @@ async def send_plan(
     at = utc_iso(now or now_utc())
     if not await store.resolve_open_questions(plan.deliveries, plan.answer, at):
         raise GroupChanged(f"group {group_id} was answered or ignored meanwhile")
+    return plan
+
+
+async def plan_correction(
+    store: Store, group_id: int, text: str, *, now: dt.datetime | None = None
+) -> AnswerPlan:
+    """Work out the correction of the answered group of question `group_id`: a new message
+    marked 「更正」 to each villager whose chat is still kept; write nothing."""
+    text = checked_answer(text)
+    group = await store.answered_together(group_id)
+    if not group:
+        raise ReviewError(f"question {group_id} has no answer to correct")
+    kept = await store.kept_chats([q.id for q in group], utc_iso(now or now_utc()))
+    group = [replace(q, reply_to=kept.get(q.id, q.reply_to)) for q in group]
+    answer = messages.CORRECTION.format(answer=text)
+    deliveries, recipients = recipients_of(group, answer)
+    return AnswerPlan(
+        group_id=group_id,
+        answer=answer,
+        question_ids=tuple(q.id for q in group),
+        recipients=tuple(recipients),
+        deliveries=tuple(deliveries),
+    )
+
+
+async def send_correction(
+    store: Store,
+    group_id: int,
+    text: str,
+    previewed: Sequence[int],
+    *,
+    now: dt.datetime | None = None,
+) -> AnswerPlan:
+    """Store the correction as previewed (the answer it replaces is kept) and leave its
+    messages pending; GroupChanged when the group is not the previewed one any more."""
+    now = now or now_utc()
+    plan = await plan_correction(store, group_id, text, now=now)
+    if sorted(plan.question_ids) != sorted(previewed):
+        raise GroupChanged(f"group {group_id} changed since it was previewed")
+    if not await store.correct_questions(plan.deliveries, plan.answer, utc_iso(now)):
+        raise GroupChanged(f"group {group_id} changed since it was previewed")
     return plan
 
 

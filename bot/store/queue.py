@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from bot.store.connection import Connection
-from bot.store.records import LoggedQuestion
+from bot.store.records import SENT, LoggedQuestion
+
+# How long a delivered answer's chat id is kept so that a correction can reach it; then it is
+# forgotten like every other (personal data must not pile up).
+CORRECTION_WINDOW = dt.timedelta(days=7)
 
 
 class _NotOpen(Exception):
@@ -104,8 +109,12 @@ class QueueStore(Connection):
         return cursor.rowcount
 
     async def mark_delivered(self, question_ids: Iterable[int], state: str, at: str) -> None:
-        """Record that answers were sent (SENT) or cannot be (FAILED); forget those chat ids."""
+        """Record that answers were sent (SENT) or cannot be (FAILED); forget those chat ids
+        (a sent answer's chat is kept CORRECTION_WINDOW apart, for a correction)."""
+        question_ids = list(question_ids)
         async with self._transaction():
+            if state == SENT:
+                await self._keep_chats(question_ids, at)
             await self._db.executemany(
                 "UPDATE unanswered SET delivery = ?, sent_at = ?"
                 " WHERE question_id = ? AND delivery = 'pending'",
@@ -137,6 +146,20 @@ class QueueStore(Connection):
                 "UPDATE unanswered SET claimed_at = NULL WHERE question_id = ?",
                 [(qid,) for qid in question_ids],
             )
+
+    async def _keep_chats(self, question_ids: list[int], at: str) -> None:
+        try:
+            until = (dt.datetime.fromisoformat(at) + CORRECTION_WINDOW).isoformat()
+        except ValueError:
+            until = at
+        await self._db.execute("DELETE FROM answered_chats WHERE keep_until < ?", (at,))
+        await self._db.executemany(
+            "INSERT OR REPLACE INTO answered_chats (question_id, reply_to, keep_until)"
+            " SELECT q.id, q.reply_to, ? FROM questions q JOIN unanswered u"
+            " ON u.question_id = q.id WHERE q.id = ? AND u.delivery = 'pending'"
+            " AND q.reply_to != ''",
+            [(until, qid) for qid in question_ids],
+        )
 
     async def _forget_chats_not_pending(self) -> None:
         # Once a queued question is settled nobody will write to that chat again.

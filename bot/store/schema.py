@@ -82,7 +82,8 @@ async def _v3(db: aiosqlite.Connection) -> None:
 
 
 async def _v4(db: aiosqlite.Connection) -> None:
-    """The workbench (`policybot web`): staff accounts and the audit log of what they did."""
+    """The workbench (`policybot web`): staff accounts, the audit log of what they did, and
+    what corrections need: delivered answers' chats for a while, the answers replaced."""
     await db.executescript(
         """
         CREATE TABLE IF NOT EXISTS staff (
@@ -99,6 +100,21 @@ async def _v4(db: aiosqlite.Connection) -> None:
             detail TEXT NOT NULL DEFAULT ''
         );
         CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+        -- a delivered answer's chat, kept a few days so that a correction can follow it
+        CREATE TABLE IF NOT EXISTS answered_chats (
+            question_id INTEGER PRIMARY KEY REFERENCES questions(id),
+            reply_to TEXT NOT NULL,
+            keep_until TEXT NOT NULL
+        );
+        -- every answer a correction replaced: a stored answer is never overwritten silently
+        CREATE TABLE IF NOT EXISTS answer_history (
+            id INTEGER PRIMARY KEY,
+            question_id INTEGER NOT NULL REFERENCES questions(id),
+            answer TEXT NOT NULL,
+            resolved_at TEXT,
+            replaced_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS answer_history_question ON answer_history(question_id);
         """
     )
     await db.commit()

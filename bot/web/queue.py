@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -12,27 +11,31 @@ from aiohttp import web
 from bot import messages
 from bot.review import (
     MAX_ANSWER,
-    AnswerPlan,
     Cluster,
-    Delivery,
     GroupChanged,
     ReviewError,
     best_guesses,
-    deliver,
     ignore_group,
     plan_answer,
     send_plan,
     unanswered_clusters,
-    utc_iso,
     waiting_villagers,
 )
 from bot.store import OPEN, LoggedQuestion
-from bot.web.context import Workbench, session_of, staff_of, workbench
+from bot.web.context import Workbench, workbench
+from bot.web.forms import (
+    answer_problem,
+    audit,
+    back_to,
+    deliver_plan,
+    parse_ids,
+    preview_page,
+    sent_notice,
+)
 
 logger = logging.getLogger(__name__)
 MAX_GROUPS = 30  # per page: the biggest first, the rest counted
 MAX_GUESS_TEXTS = 5
-MAX_IDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -90,14 +93,14 @@ async def preview(request: web.Request) -> web.StreamResponse:
     wb = workbench(request)
     group_id = int(request.match_info["id"])
     answer = str((await request.post()).get("answer", ""))
-    problem = _answer_problem(answer)
+    problem = answer_problem(answer)
     if problem:
-        return _preview_page(request, group_id, answer, None, error=problem)
+        return preview_page(request, "/queue", group_id, answer, None, error=problem)
     try:
         plan = await plan_answer(wb.store, group_id, answer, matcher=wb.matcher)
     except ReviewError:
-        return _back_to_queue(request, messages.WEB_NO_GROUP.format(id=group_id))
-    return _preview_page(request, group_id, answer, plan)
+        return back_to(request, "/queue", messages.WEB_NO_GROUP.format(id=group_id))
+    return preview_page(request, "/queue", group_id, answer, plan)
 
 
 async def send(request: web.Request) -> web.StreamResponse:
@@ -107,27 +110,21 @@ async def send(request: web.Request) -> web.StreamResponse:
     group_id = int(request.match_info["id"])
     form = await request.post()
     answer = str(form.get("answer", ""))
-    previewed = _ids(str(form.get("ids", "")))
-    problem = _answer_problem(answer)
+    previewed = parse_ids(str(form.get("ids", "")))
+    problem = answer_problem(answer)
     if problem or previewed is None:
-        return _preview_page(request, group_id, answer, None, error=problem or messages.WEB_BAD)
+        return preview_page(
+            request, "/queue", group_id, answer, None, error=problem or messages.WEB_BAD
+        )
     try:
         plan = await send_plan(wb.store, group_id, answer, previewed, matcher=wb.matcher)
     except GroupChanged:
         return await preview_again(request, group_id, answer)
     except ReviewError:
-        return _back_to_queue(request, messages.WEB_NO_GROUP.format(id=group_id))
-    done = await _deliver(wb, plan)
-    await _audit(request, "answer", group_id, plan.question_ids, plan.answer)
-    pending = len(plan.recipients) - len(done.sent) - len(done.failed)
-    notice = messages.WEB_SENT.format(
-        id=group_id,
-        questions=len(plan.question_ids),
-        sent=len(done.sent),
-        failed=len(done.failed),
-        pending=pending,
-    )
-    return _back_to_queue(request, notice)
+        return back_to(request, "/queue", messages.WEB_NO_GROUP.format(id=group_id))
+    done = await deliver_plan(wb, plan)
+    await audit(request, "answer", group_id, plan.question_ids, plan.answer)
+    return back_to(request, "/queue", sent_notice(messages.WEB_SENT, group_id, plan, done))
 
 
 async def preview_again(request: web.Request, group_id: int, answer: str) -> web.StreamResponse:
@@ -136,18 +133,10 @@ async def preview_again(request: web.Request, group_id: int, answer: str) -> web
     try:
         plan = await plan_answer(wb.store, group_id, answer, matcher=wb.matcher)
     except ReviewError:
-        return _back_to_queue(request, messages.WEB_NO_GROUP.format(id=group_id))
-    return _preview_page(request, group_id, answer, plan, error=messages.WEB_GROUP_CHANGED)
-
-
-async def _deliver(wb: Workbench, plan: AnswerPlan) -> Delivery:
-    if wb.sender is None or not plan.recipients:
-        return Delivery()
-    try:
-        return await deliver(wb.store, plan.recipients, wb.sender)
-    except Exception:  # the answers stay pending: the running bot sends them
-        logger.warning("could not send through the Bot API", exc_info=True)
-        return Delivery()
+        return back_to(request, "/queue", messages.WEB_NO_GROUP.format(id=group_id))
+    return preview_page(
+        request, "/queue", group_id, answer, plan, error=messages.WEB_GROUP_CHANGED
+    )
 
 
 async def ignore(request: web.Request) -> web.StreamResponse:
@@ -156,57 +145,9 @@ async def ignore(request: web.Request) -> web.StreamResponse:
     group_id = int(request.match_info["id"])
     ids = await ignore_group(wb.store, group_id, matcher=wb.matcher, now=wb.now())
     if not ids:
-        return _back_to_queue(request, messages.WEB_NO_GROUP.format(id=group_id))
-    await _audit(request, "ignore", group_id, ids, "")
-    return _back_to_queue(request, messages.WEB_IGNORED.format(id=group_id, questions=len(ids)))
-
-
-def _answer_problem(answer: str) -> str:
-    if not answer.strip():
-        return messages.WEB_EMPTY_ANSWER
-    if len(answer.strip()) > MAX_ANSWER:
-        return messages.WEB_LONG_ANSWER.format(limit=MAX_ANSWER)
-    return ""
-
-
-def _ids(text: str) -> list[int] | None:
-    parts = text.split(",")
-    if not text or len(parts) > MAX_IDS or not all(p.isdigit() and len(p) <= 12 for p in parts):
-        return None
-    return [int(p) for p in parts]
-
-
-def _preview_page(
-    request: web.Request, group_id: int, answer: str, plan: AnswerPlan | None, *, error: str = ""
-) -> web.Response:
-    wb = workbench(request)
-    return wb.render(
-        request,
-        "preview.html",
-        status=200 if plan else 400,
-        group_id=group_id,
-        answer=answer,
-        plan=plan,
-        ids=",".join(map(str, plan.question_ids)) if plan else "",
-        error=error,
-        sends_now=wb.sender is not None,
-        max_answer=MAX_ANSWER,
-    )
-
-
-def _back_to_queue(request: web.Request, notice: str) -> web.StreamResponse:
-    session = session_of(request)
-    if session is not None:
-        session.notice = notice
-    raise web.HTTPSeeOther("/queue")
-
-
-async def _audit(
-    request: web.Request, action: str, group_id: int, ids: Sequence[int], detail: str
-) -> None:
-    wb = workbench(request)
-    target = f"group {group_id}: questions {','.join(map(str, ids))}"
-    await wb.store.record_audit(utc_iso(wb.now()), staff_of(request), action, target, detail)
+        return back_to(request, "/queue", messages.WEB_NO_GROUP.format(id=group_id))
+    await audit(request, "ignore", group_id, ids, "")
+    return back_to(request, "/queue", messages.WEB_IGNORED.format(id=group_id, questions=len(ids)))
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
