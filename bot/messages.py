@@ -116,3 +116,25 @@ WEB_CORRECTED = (
     "第 {id} 组的更正已保存（{questions} 问）：已发给 {sent} 位群众，{failed} 位收不到，"
     "{pending} 位由机器人稍后发送。"
 )
+
+# 问答记录 and its export (CSV and .xlsx): column headers and the names of stored codes.
+RECORD_HEADERS = (
+    "编号",
+    "提问时间（北京时间）",
+    "渠道",
+    "问题",
+    "结果",
+    "回答的条目",
+    "条目标题",
+    "得分",
+    "待回答状态",
+    "工作人员的回答",
+    "送达",
+    "有用",
+    "没用",
+)
+OUTCOME_NAMES = {"answer": "答上", "clarify": "让选", "unknown": "没答上", "empty": "空消息"}
+QUEUE_NAMES = {"open": "待回答", "resolved": "已回答", "ignored": "已忽略"}
+DELIVERY_NAMES = {"pending": "待发送", "sent": "已送达", "failed": "收不到", "skipped": "不用发"}
+CHANNEL_NAMES = {"telegram": "Telegram", "console": "控制台"}
+WEB_BAD_DATE = "日期要写成 2026-11-01 这样，写错的那个没有用上。"

@@ -5,6 +5,7 @@ preview and send, the audit log, and `policybot staff`."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
 import io
 import re
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import openpyxl
 import pytest
 
 from bot import messages
@@ -260,3 +262,45 @@ def test_password_hashes_are_salted_and_malformed_ones_never_match() -> None:
     assert verify_password("same password", first)
     for stored in ("", "plain", "md5$x$y$z$a$b", "scrypt$1$8$1$AAAA$AAAA", "scrypt$x$8$1$A$A"):
         assert not verify_password("same password", stored)
+
+
+HOSTILE = ['=HYPERLINK("http://evil","点我")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1"]
+
+
+async def test_records_find_by_text_and_outcome_and_export_without_formulas(site: Site) -> None:
+    ids = await site.seed(
+        *((text, 300 + i) for i, text in enumerate(HOSTILE)), ("低保咋申请", 400)
+    )
+    await site.log_in()
+    status, text = await site.get("/records?q=%2B1&outcome=unknown")
+    assert status == 200
+    assert "+1+1" in text
+    assert "低保咋申请" not in text
+    status, text = await site.get("/records?from=2026-13-45&q=_%25")
+    assert (status, messages.WEB_BAD_DATE in text) == (200, True)
+    async with site.client.get(site.url + "/records.csv") as r:
+        assert r.headers["Content-Disposition"].startswith("attachment;")
+        body = (await r.read()).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert tuple(rows[0]) == messages.RECORD_HEADERS
+    questions = {row[0]: row[3] for row in rows[1:]}
+    assert {questions[str(i)] for i in ids[:-1]} == {"'" + h for h in HOSTILE}
+    async with site.client.get(site.url + "/records.xlsx?outcome=unknown") as r:
+        book = openpyxl.load_workbook(io.BytesIO(await r.read()))
+    sheet = book.active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0] == messages.RECORD_HEADERS
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row if c.column == 4]
+    assert all(c.data_type == "s" for c in cells)
+    assert sorted(str(c.value) for c in cells) == sorted(
+        ["'" + h for h in HOSTILE] + ["低保咋申请"]
+    )
+    exports = [a for a in await site.store.audit_entries() if a.action == "export"]
+    assert [a.target for a in exports] == ["xlsx", "csv"]
+
+
+async def test_records_need_a_login_too(site: Site) -> None:
+    for path in ("/records", "/records.xlsx", "/records.csv", "/answered"):
+        async with site.client.get(site.url + path, allow_redirects=False) as r:
+            assert (r.status, r.headers.get("Location")) == (303, "/login"), path

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bot import messages
@@ -175,6 +176,30 @@ def test_a_correction_is_a_new_message_marked_and_the_first_answer_is_kept(
     corrected = [a for a in audit(db) if a.action == "correct"]
     assert [a.staff for a in corrected] == [EDITOR]
     assert ANSWER in corrected[0].detail
+
+
+def test_the_records_page_exports_an_xlsx_that_openpyxl_reads(
+    page: object, db: Path, matcher: Matcher, shots: Path
+) -> None:
+    seed(db, [*lamp_questions(), villager_question('=HYPERLINK("x")', 301, asked_at=NOW)])
+    with running_workbench(db, matcher) as wb:
+        log_in(page, wb)
+        page.goto(f"{wb.url}/records")  # type: ignore[attr-defined]
+        page.fill("input[name=q]", "路灯")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="查找").click()  # type: ignore[attr-defined]
+        shown = page.locator("table.records tbody tr").count()  # type: ignore[attr-defined]
+        _snap(page, shots, "records")
+        with page.expect_download() as download:  # type: ignore[attr-defined]
+            page.get_by_role("link", name="Excel（.xlsx）").click()  # type: ignore[attr-defined]
+        path = shots.parent / "records.xlsx"
+        download.value.save_as(path)
+        assert download.value.suggested_filename.endswith(".xlsx")
+    sheet = openpyxl.load_workbook(path).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == messages.RECORD_HEADERS
+    assert shown == len(rows) - 1 == 3, "the three about street lamps"
+    assert all("路灯" in str(row[3]) for row in rows[1:])
+    assert {row[4] for row in rows[1:]} == {"没答上"}
 
 
 def test_every_page_needs_a_login(page: object, db: Path, matcher: Matcher, shots: Path) -> None:

@@ -36,6 +36,15 @@ from bot.review.kbcheck import (
     referral_problems,
     run_eval,
 )
+from bot.review.records import (
+    MAX_EXPORT,
+    RecordQuery,
+    find_records,
+    neutralize,
+    record_rows,
+    records_csv,
+    records_xlsx,
+)
 from bot.review.stats import LOCAL_TZ, Stats, collect_stats, local_day_start, utc_iso
 from bot.review.suggest import suggest_yaml
 from bot.review.unanswered import (
@@ -54,11 +63,13 @@ __all__ = [
     "COLUMNS",
     "LOCAL_TZ",
     "MAX_ANSWER",
+    "MAX_EXPORT",
     "AnswerPlan",
     "Cluster",
     "Delivery",
     "GroupChanged",
     "Recipient",
+    "RecordQuery",
     "ReviewError",
     "Sender",
     "Stats",
@@ -70,6 +81,7 @@ __all__ = [
     "editor_reply",
     "evaluate",
     "export_csv",
+    "find_records",
     "format_clusters",
     "ignore",
     "ignore_group",
@@ -77,10 +89,14 @@ __all__ = [
     "local_day_start",
     "mark_failed",
     "mark_sent",
+    "neutralize",
     "pending_replies",
     "plan_answer",
     "plan_correction",
     "print_eval",
+    "record_rows",
+    "records_csv",
+    "records_xlsx",
     "referral_problems",
     "render_report",
     "resolve",

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot import messages
 from bot.review import utc_iso
-from bot.web import answered, overview, queue
+from bot.web import answered, overview, queue, records
 from bot.web.auth import SESSION_SECONDS, csrf_ok, dummy_hash, verify_password
 from bot.web.context import (
     COOKIE,
@@ -158,6 +158,7 @@ def build_app(wb: Workbench) -> web.Application:
     overview.add_routes(app.router)
     queue.add_routes(app.router)
     answered.add_routes(app.router)
+    records.add_routes(app.router)
     return app
 
 
