@@ -301,6 +301,6 @@ async def test_records_find_by_text_and_outcome_and_export_without_formulas(site
 
 
 async def test_records_need_a_login_too(site: Site) -> None:
-    for path in ("/records", "/records.xlsx", "/records.csv", "/answered"):
+    for path in ("/records", "/records.xlsx", "/records.csv", "/answered", "/audit", "/x"):
         async with site.client.get(site.url + path, allow_redirects=False) as r:
             assert (r.status, r.headers.get("Location")) == (303, "/login"), path

@@ -162,6 +162,9 @@ def test_a_correction_is_a_new_message_marked_and_the_first_answer_is_kept(
         assert wait_until(lambda: len(fake.messages()) == 4)
         page.locator(f"#answered-{ids[0]} details summary").click()  # type: ignore[attr-defined]
         _snap(page, shots, "answered")
+        page.goto(f"{wb.url}/audit")  # type: ignore[attr-defined]
+        assert page.get_by_text("更正", exact=True).count() == 1  # type: ignore[attr-defined]
+        _snap(page, shots, "audit")
         later = [m for m in fake.messages()][2:]
     assert sorted(m.text for m in later) == previewed
     assert sorted(m.chat_id for m in later) == [101, 102]
