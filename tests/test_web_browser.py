@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -24,6 +25,7 @@ from bot.store import RESOLVED, SENT
 from bot.understand import Matcher
 from bot.web import LoginLimiter
 from handlers.outbox import bot_api_sender
+from tests.conftest import ROOT
 from tests.fakes.botapi import TOKEN, FakeBotAPI, running_fake, wait_until
 from tests.fakes.workbench import (
     RunningWorkbench,
@@ -44,6 +46,7 @@ SCRIPT = "<script>window.pwned=1</script>疫苗打了发烧咋办 <b>粗体</b>"
 ANSWER = "路灯归村委会管，请打村委会电话报修。"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+PAGES = ("login", "overview", "queue", "preview", "correction", "answered", "records", "audit")
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +90,20 @@ def lamp_questions() -> list[object]:
     ]
 
 
+def busy_month() -> list[object]:
+    """A month of answered, clarified and unanswered questions (for the overview's figures)."""
+    topics = [("edu.yulu_plan", "雨露计划咋申请"), ("social.dibao", "低保咋申请")]
+    topics += [("health.medical_security_net", "看病能报多少")]
+    asked = []
+    for day in range(30):
+        for n in range(day % 4 + 1):
+            entry, text = topics[(day + n) % 3]
+            outcome = "answer" if n % 3 != 2 else "clarify"
+            q = villager_question(text, 500 + n, asked_at=ago(days=day, hours=n), outcome=outcome)
+            asked.append(replace(q, entry_id=entry if outcome == "answer" else None))
+    return asked
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "log.sqlite3"
@@ -105,6 +122,7 @@ def test_an_editor_previews_then_sends_and_each_villager_gets_exactly_the_previe
     page: object, db: Path, matcher: Matcher, shots: Path
 ) -> None:
     ids = seed(db, lamp_questions())
+    seed(db, busy_month())
     with running_fake() as fake, running_workbench(db, matcher, sender=_sender(fake)) as wb:
         log_in(page, wb)
         assert page.url == f"{wb.url}/"  # type: ignore[attr-defined]
@@ -182,7 +200,7 @@ def test_a_correction_is_a_new_message_marked_and_the_first_answer_is_kept(
 
 
 def test_the_records_page_exports_an_xlsx_that_openpyxl_reads(
-    page: object, db: Path, matcher: Matcher, shots: Path
+    page: object, db: Path, matcher: Matcher, shots: Path, tmp_path: Path
 ) -> None:
     seed(db, [*lamp_questions(), villager_question('=HYPERLINK("x")', 301, asked_at=NOW)])
     with running_workbench(db, matcher) as wb:
@@ -194,7 +212,7 @@ def test_the_records_page_exports_an_xlsx_that_openpyxl_reads(
         _snap(page, shots, "records")
         with page.expect_download() as download:  # type: ignore[attr-defined]
             page.get_by_role("link", name="Excel（.xlsx）").click()  # type: ignore[attr-defined]
-        path = shots.parent / "records.xlsx"
+        path = tmp_path / "records.xlsx"
         download.value.save_as(path)
         assert download.value.suggested_filename.endswith(".xlsx")
     sheet = openpyxl.load_workbook(path).active
@@ -268,3 +286,12 @@ def _snap(page: object, folder: Path, name: str) -> None:
     page.set_viewport_size(PHONE)  # type: ignore[attr-defined]
     page.screenshot(path=str(folder / f"{name}-phone.png"), full_page=True)  # type: ignore[attr-defined]
     page.set_viewport_size(DESKTOP)  # type: ignore[attr-defined]
+
+
+def test_the_workbench_doc_shows_every_screenshot_the_tests_take() -> None:
+    doc = (ROOT / "docs" / "workbench.md").read_text(encoding="utf-8")
+    for page_name in PAGES:
+        for width in ("phone", "desktop"):
+            name = f"workbench/{page_name}-{width}.png"
+            assert name in doc, name
+            assert (ROOT / "docs" / name).is_file(), name
