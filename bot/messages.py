@@ -138,3 +138,12 @@ QUEUE_NAMES = {"open": "待回答", "resolved": "已回答", "ignored": "已忽�
 DELIVERY_NAMES = {"pending": "待发送", "sent": "已送达", "failed": "收不到", "skipped": "不用发"}
 CHANNEL_NAMES = {"telegram": "Telegram", "console": "控制台"}
 WEB_BAD_DATE = "日期要写成 2026-11-01 这样，写错的那个没有用上。"
+WEB_KB_SAVED = "「{title}」已保存。正在运行的机器人几秒钟内会换上新的知识库。"
+
+# The workbench's 知识库 page (bot/review/kbedit.py): why an edit was not saved.
+KB_EDIT_NO_LINE = "文件里没有找到「- id: {id}」这一行，请直接改文件。"
+KB_EDIT_UNUSUAL = "这一条里有注释或不常见的写法，网页改不了，请直接改文件。"
+KB_EDIT_CHANGED = "知识库文件在您打开这一页之后被改过了，没有保存。请重新打开这一条再改。"
+KB_EDIT_PROBLEMS = "没有保存，知识库检查发现这些问题：\n{problems}"
+KB_EDIT_MISMATCH = "没有保存：写进文件的内容和填写的不一致，请直接改文件。"
+KB_EDIT_NO_ENTRY = "知识库里没有「{id}」这一条，或者文件现在有错误，请先用 policybot kb check 查。"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,12 +21,13 @@ import pytest
 
 from bot import messages
 from bot.config import Settings
+from bot.knowledge import load_knowledge
 from bot.review import editor_reply
 from bot.store import RESOLVED, SENT
 from bot.understand import Matcher
 from bot.web import LoginLimiter
 from handlers.outbox import bot_api_sender
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHIPPED_KB
 from tests.fakes.botapi import TOKEN, FakeBotAPI, running_fake, wait_until
 from tests.fakes.workbench import (
     RunningWorkbench,
@@ -46,7 +48,18 @@ SCRIPT = "<script>window.pwned=1</script>疫苗打了发烧咋办 <b>粗体</b>"
 ANSWER = "路灯归村委会管，请打村委会电话报修。"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-PAGES = ("login", "overview", "queue", "preview", "correction", "answered", "records", "audit")
+PAGES = (
+    "login",
+    "overview",
+    "queue",
+    "preview",
+    "correction",
+    "answered",
+    "records",
+    "audit",
+    "kb",
+    "kb-entry",
+)
 
 
 @pytest.fixture(scope="module")
@@ -221,6 +234,34 @@ def test_the_records_page_exports_an_xlsx_that_openpyxl_reads(
     assert shown == len(rows) - 1 == 3, "the three about street lamps"
     assert all("路灯" in str(row[3]) for row in rows[1:])
     assert {row[4] for row in rows[1:]} == {"没答上"}
+
+
+def test_an_editor_edits_an_entry_and_a_bad_edit_is_explained(
+    page: object, db: Path, tmp_path: Path, shots: Path
+) -> None:
+    kb_path = tmp_path / "knowledge" / "policies.yaml"
+    kb_path.parent.mkdir()
+    for name in ("policies.yaml", "lexicon.yaml"):
+        shutil.copy(SHIPPED_KB.with_name(name), kb_path.with_name(name))
+    matcher = Matcher(load_knowledge(kb_path))
+    new = "可以申请低保。向户籍所在地乡镇政府提出，经核查和公示后审批；本县标准请问乡镇民政办。"
+    with running_workbench(db, matcher, kb_path=kb_path) as wb:
+        log_in(page, wb)
+        page.goto(f"{wb.url}/kb")  # type: ignore[attr-defined]
+        page.fill("input[name=q]", "低保")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="查找").click()  # type: ignore[attr-defined]
+        _snap(page, shots, "kb")
+        page.get_by_role("link", name="低保", exact=True).click()  # type: ignore[attr-defined]
+        page.fill("textarea[name=questions]", "低保咋申请")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="检查并保存").click()  # type: ignore[attr-defined]
+        assert "没有保存" in page.locator(".error").inner_text()  # type: ignore[attr-defined]
+        page.goto(f"{wb.url}/kb/social.dibao")  # type: ignore[attr-defined]
+        page.fill("textarea[name=answer]", new)  # type: ignore[attr-defined]
+        page.get_by_role("button", name="检查并保存").click()  # type: ignore[attr-defined]
+        notice = page.locator(".notice").inner_text()  # type: ignore[attr-defined]
+        _snap(page, shots, "kb-entry")
+    assert "已保存" in notice
+    assert load_knowledge(kb_path).get("social.dibao").answer == new  # type: ignore[union-attr]
 
 
 def test_every_page_needs_a_login(page: object, db: Path, matcher: Matcher, shots: Path) -> None:

@@ -36,6 +36,7 @@ from bot.review.kbcheck import (
     referral_problems,
     run_eval,
 )
+from bot.review.kbedit import EditError, EntryEdit, file_digest, save_entry
 from bot.review.records import (
     MAX_EXPORT,
     RecordQuery,
@@ -67,6 +68,8 @@ __all__ = [
     "AnswerPlan",
     "Cluster",
     "Delivery",
+    "EditError",
+    "EntryEdit",
     "GroupChanged",
     "Recipient",
     "RecordQuery",
@@ -81,6 +84,7 @@ __all__ = [
     "editor_reply",
     "evaluate",
     "export_csv",
+    "file_digest",
     "find_records",
     "format_clusters",
     "ignore",
@@ -103,6 +107,7 @@ __all__ = [
     "resolve_group",
     "run_eval",
     "run_log_command",
+    "save_entry",
     "send_correction",
     "send_plan",
     "suggest_yaml",

@@ -13,6 +13,7 @@ ACTIONS = {
     "correct": "更正",
     "ignore": "忽略",
     "export": "导出",
+    "edit": "改知识库",
     "staff add": "建账号",
     "staff passwd": "改密码",
 }

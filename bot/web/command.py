@@ -50,7 +50,9 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with await Store.open(settings.db_path) as store:
-        app = build_app(Workbench(store=store, matcher=matcher, sender=sender))
+        app = build_app(
+            Workbench(store=store, matcher=matcher, sender=sender, kb_path=settings.kb_path)
+        )
         runner, port = await start(app, settings.web_host, settings.web_port)
         stdout.write(f"policybot web: http://{settings.web_host}:{port}/\n")
         stdout.flush()

@@ -44,6 +44,7 @@ class Workbench:
     store: Store
     matcher: Matcher
     sender: Sender | None = None
+    kb_path: Path | None = None  # the file 知识库 edits (None: the page only reads)
     sessions: Sessions = field(default_factory=Sessions)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     env: jinja2.Environment = field(default_factory=templates)

@@ -110,6 +110,7 @@ def running_workbench(
     sender: Sender | None = None,
     limiter: LoginLimiter | None = None,
     now: Callable[[], dt.datetime] | None = None,
+    kb_path: Path | None = None,
 ) -> Iterator[RunningWorkbench]:
     """Serve the workbench on 127.0.0.1 (a free port) from a thread; stop it on exit."""
     loop = asyncio.new_event_loop()
@@ -121,7 +122,7 @@ def running_workbench(
 
     async def up() -> tuple[Store, object, int]:
         store = await Store.open(db_path)
-        wb = Workbench(store=store, matcher=matcher, sender=sender)
+        wb = Workbench(store=store, matcher=matcher, sender=sender, kb_path=kb_path)
         if limiter is not None:
             wb.limiter = limiter
         if now is not None:
