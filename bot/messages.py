@@ -110,6 +110,7 @@ WEB_SENT = (
     "{pending} 位由机器人稍后发送。"
 )
 WEB_IGNORED = "第 {id} 组已忽略（{questions} 问）。"
+WEB_IGNORE_CHANGED = "第 {id} 组在您看过之后有了变化，没有忽略。请看看下面现在的样子。"
 WEB_NO_ANSWERED = "没有找到已回答的第 {id} 组，可能刚被更正过，请看下面的列表。"
 WEB_GROUP_CHANGED_BACK = "这一组在您预览之后有了变化，没有发送。请在下面重新写更正。"
 WEB_CORRECTED = (

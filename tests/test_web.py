@@ -137,8 +137,10 @@ async def test_bad_group_ids_find_nothing(site: Site) -> None:
     status, text = await site.post("/queue/999/preview", {"answer": ANSWER})
     assert status == 200
     assert messages.WEB_NO_GROUP.format(id=999) in text
-    _, text = await site.post("/queue/999/ignore", {})
+    _, text = await site.post("/queue/999/ignore", {"ids": "999"})
     assert messages.WEB_NO_GROUP.format(id=999) in text
+    _, text = await site.post("/queue/999/ignore", {"ids": "x"})
+    assert messages.WEB_BAD in text
 
 
 async def test_missing_or_malformed_fields_change_nothing(site: Site) -> None:
@@ -206,10 +208,20 @@ async def test_sending_is_done_once_and_left_pending_for_the_running_bot(site: S
 async def test_ignoring_a_group_sets_it_aside_and_is_audited(site: Site) -> None:
     ids = await site.seed(("疫苗去哪里打", 201))
     await site.log_in()
-    _, text = await site.post(f"/queue/{ids[0]}/ignore", {})
+    _, text = await site.post(f"/queue/{ids[0]}/ignore", {"ids": str(ids[0])})
     assert messages.WEB_IGNORED.format(id=ids[0], questions=1) in text
     assert (await site.store.get_question(ids[0])).status == IGNORED  # type: ignore[union-attr]
     assert [a.action for a in await site.store.audit_entries()] == ["ignore", "login"]
+
+
+async def test_a_group_that_grew_after_it_was_shown_is_not_ignored(site: Site) -> None:
+    ids = await site.seed((LAMP[0], 101))
+    await site.log_in()
+    (late,) = await site.seed((LAMP[0], 102))
+    _, text = await site.post(f"/queue/{ids[0]}/ignore", {"ids": str(ids[0])})
+    assert messages.WEB_IGNORE_CHANGED.format(id=ids[0]) in text
+    for qid in (ids[0], late):
+        assert (await site.store.get_question(qid)).status == OPEN  # type: ignore[union-attr]
 
 
 async def test_logging_out_ends_the_session(site: Site) -> None:
@@ -304,3 +316,22 @@ async def test_records_need_a_login_too(site: Site) -> None:
     for path in ("/records", "/records.xlsx", "/records.csv", "/answered", "/audit", "/x"):
         async with site.client.get(site.url + path, allow_redirects=False) as r:
             assert (r.status, r.headers.get("Location")) == (303, "/login"), path
+
+
+def test_strangers_cannot_make_the_process_remember_without_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.web import auth
+
+    monkeypatch.setattr(auth, "MAX_SESSIONS", 100)
+    sessions = auth.Sessions()
+    staff_sid, _ = sessions.new("editor")
+    for _ in range(1000):
+        sessions.new()
+    assert len(sessions._by_id) <= 100
+    assert sessions.get(staff_sid) is not None, "a logged-in session is kept"
+    monkeypatch.setattr(auth, "MAX_LIMITED_KEYS", 50)
+    limiter = LoginLimiter(window=0.0)
+    for n in range(500):
+        limiter.failed(f"name:{n}")
+    assert len(limiter._failures) <= 51

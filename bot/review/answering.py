@@ -81,6 +81,27 @@ async def send_plan(
     return plan
 
 
+async def ignore_as_shown(
+    store: Store,
+    group_id: int,
+    shown: Sequence[int],
+    *,
+    matcher: Matcher | None,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Set the open group `group_id` aside as it was shown (question ids `shown`);
+    GroupChanged when it is not that group any more, ReviewError when it is not open."""
+    question = await store.get_question(group_id)
+    if question is None or question.status != OPEN:
+        raise ReviewError(f"question {group_id} is not open in the unanswered queue")
+    ids = [q.id for q in await _group_of(store, question, matcher)]
+    if sorted(ids) != sorted(shown):
+        raise GroupChanged(f"group {group_id} changed since it was shown")
+    if not await store.ignore_open_questions(ids, utc_iso(now or now_utc())):
+        raise GroupChanged(f"group {group_id} was answered or ignored meanwhile")
+    return ids
+
+
 async def plan_correction(
     store: Store, group_id: int, text: str, *, now: dt.datetime | None = None
 ) -> AnswerPlan:

@@ -17,6 +17,11 @@ class _NotOpen(Exception):
     """Rolls a resolve back: one of its questions is no longer open."""
 
 
+def _require_one(rowcount: int) -> None:
+    if rowcount != 1:
+        raise _NotOpen
+
+
 class QueueStore(Connection):
     """The queue's reads and writes (a part of Store)."""
 
@@ -94,8 +99,7 @@ class QueueStore(Connection):
             " WHERE question_id = ? AND status = 'open'",
             (answer, at, delivery, qid),
         )
-        if cursor.rowcount != 1:
-            raise _NotOpen
+        _require_one(cursor.rowcount)
 
     async def ignore_questions(self, question_ids: Iterable[int], at: str) -> int:
         """Mark queued questions ignored; return how many were changed."""
@@ -107,6 +111,23 @@ class QueueStore(Connection):
             )
             await self._forget_chats_not_pending()
         return cursor.rowcount
+
+    async def ignore_open_questions(self, question_ids: Iterable[int], at: str) -> bool:
+        """Set questions aside only while every one of them is still open: False (and nothing
+        changed) when one was answered or ignored meanwhile."""
+        try:
+            async with self._transaction():
+                for qid in question_ids:
+                    cursor = await self._db.execute(
+                        "UPDATE unanswered SET status = 'ignored', resolved_at = ?,"
+                        " delivery = NULL WHERE question_id = ? AND status = 'open'",
+                        (at, qid),
+                    )
+                    _require_one(cursor.rowcount)
+                await self._forget_chats_not_pending()
+        except _NotOpen:
+            return False
+        return True
 
     async def mark_delivered(self, question_ids: Iterable[int], state: str, at: str) -> None:
         """Record that answers were sent (SENT) or cannot be (FAILED); forget those chat ids

@@ -19,6 +19,10 @@ SCRYPT_MAXMEM = 64 * 1024 * 1024
 MIN_PASSWORD = 8
 SESSION_SECONDS = 8 * 3600  # one working day, then log in again
 MAX_FAILURES = 5
+# Bounds on what strangers can make this process remember (each GET /login makes a session,
+# each failed login remembers a name and an address).
+MAX_SESSIONS = 10_000
+MAX_LIMITED_KEYS = 10_000
 LOCKOUT_SECONDS = 15 * 60
 
 
@@ -85,6 +89,8 @@ class Sessions:
     def new(self, staff: str | None = None) -> tuple[str, Session]:
         """A fresh session (a new id on every login: no session fixation)."""
         self._expire()
+        if len(self._by_id) >= MAX_SESSIONS:
+            self._drop_anonymous()
         sid = secrets.token_urlsafe(32)
         session = Session(secrets.token_urlsafe(32), time.monotonic() + self.lifetime, staff)
         self._by_id[sid] = session
@@ -100,6 +106,11 @@ class Sessions:
     def end(self, sid: str | None) -> None:
         """Forget session `sid` (log out)."""
         self._by_id.pop(sid or "", None)
+
+    def _drop_anonymous(self) -> None:
+        """Forget the sessions nobody logged in with (a login form open then asks once more)."""
+        for sid in [sid for sid, session in self._by_id.items() if session.staff is None]:
+            del self._by_id[sid]
 
     def _expire(self) -> None:
         now = time.monotonic()
@@ -127,6 +138,9 @@ class LoginLimiter:
 
     def failed(self, *keys: str) -> None:
         """Count one failed login against each of `keys`."""
+        if len(self._failures) >= MAX_LIMITED_KEYS:
+            for stale in [k for k in self._failures if not self._recent(k)]:
+                del self._failures[stale]
         for key in keys:
             self._recent(key).append(time.monotonic())
 

@@ -15,7 +15,7 @@ from bot.review import (
     GroupChanged,
     ReviewError,
     best_guesses,
-    ignore_group,
+    ignore_as_shown,
     plan_answer,
     send_plan,
     unanswered_clusters,
@@ -140,11 +140,17 @@ async def preview_again(request: web.Request, group_id: int, answer: str) -> web
 
 
 async def ignore(request: web.Request) -> web.StreamResponse:
-    """POST /queue/{id}/ignore: set the group aside."""
+    """POST /queue/{id}/ignore: set the group aside, as it was shown on the page."""
     wb = workbench(request)
     group_id = int(request.match_info["id"])
-    ids = await ignore_group(wb.store, group_id, matcher=wb.matcher, now=wb.now())
-    if not ids:
+    shown = parse_ids(str((await request.post()).get("ids", "")))
+    if shown is None:
+        return back_to(request, "/queue", messages.WEB_BAD)
+    try:
+        ids = await ignore_as_shown(wb.store, group_id, shown, matcher=wb.matcher, now=wb.now())
+    except GroupChanged:
+        return back_to(request, "/queue", messages.WEB_IGNORE_CHANGED.format(id=group_id))
+    except ReviewError:
         return back_to(request, "/queue", messages.WEB_NO_GROUP.format(id=group_id))
     await audit(request, "ignore", group_id, ids, "")
     return back_to(request, "/queue", messages.WEB_IGNORED.format(id=group_id, questions=len(ids)))
