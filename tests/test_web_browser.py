@@ -59,6 +59,7 @@ PAGES = (
     "audit",
     "kb",
     "kb-entry",
+    "kb-new",
 )
 
 
@@ -260,6 +261,8 @@ def test_an_editor_edits_an_entry_and_a_bad_edit_is_explained(
         page.get_by_role("button", name="检查并保存").click()  # type: ignore[attr-defined]
         notice = page.locator(".notice").inner_text()  # type: ignore[attr-defined]
         _snap(page, shots, "kb-entry")
+        page.goto(f"{wb.url}/kb/new")  # type: ignore[attr-defined]
+        _snap(page, shots, "kb-new")
     assert "已保存" in notice
     assert load_knowledge(kb_path).get("social.dibao").answer == new  # type: ignore[union-attr]
 

@@ -17,11 +17,13 @@ import pytest
 
 from bot import messages
 from bot.knowledge import load_knowledge
+from bot.review import LOCAL_TZ
 from bot.store import Store
 from bot.understand import Matcher
 from bot.web import Workbench, build_app, hash_password, start
 from tests.conftest import SHIPPED_KB
 from tests.fakes.telegram_app import running_bot
+from tests.fakes.workbench import villager_question
 
 EDITOR, PASSWORD = "editor", "correct-horse-battery"
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
@@ -151,3 +153,52 @@ async def test_the_running_bot_answers_with_the_edited_text(
             if NEW_ANSWER in reply.text:
                 break
         assert NEW_ANSWER in reply.text
+
+
+DOG = [
+    "村里的狗把人咬了咋办",
+    "被狗咬了去哪打狂犬疫苗",
+    "狂犬疫苗能报销不",
+    "让狗咬了能报销不",
+    "被野狗咬伤了找谁",
+    "狗咬伤打针要花多少钱",
+]
+
+
+async def test_a_new_entry_from_an_unanswered_group_is_checked_and_added_at_the_end(
+    editor: Editor, kb_copy: Path
+) -> None:
+    asked = dt.datetime.now(dt.UTC)
+    qid = await editor.store.record_question(villager_question(DOG[0], 101, asked_at=asked))
+    before = text_of(kb_copy)
+    status, page = await editor.page(f"/kb/new?group={qid}")
+    assert status == 200
+    assert DOG[0] in page
+    form = {
+        "csrf": CSRF_RE.search(page)[1],  # type: ignore[index]
+        "digest": DIGEST_RE.search(page)[1],  # type: ignore[index]
+        "id": "health.dog_bite",
+        "title": "被狗咬了咋办",
+        "category": "医疗健康",
+        "questions": "\n".join(DOG),
+        "keywords": "狗咬、狂犬疫苗",
+        "answer": "被狗咬伤要马上用清水冲洗伤口，尽快到乡镇卫生院或县疾控中心打狂犬疫苗。"
+        "能不能报销请问村医。",
+        "source": "卫生健康部门的一般做法",
+        "related": "",
+    }
+    bad = {**form, "id": "social.dibao"}
+    status, page = await editor.post("/kb/new", bad)
+    assert (status, "没有保存" in page) == (400, True)
+    assert text_of(kb_copy) == before
+    status, page = await editor.post("/kb/new", form)
+    assert status == 200, page
+    assert messages.WEB_KB_ADDED.format(title="被狗咬了咋办") in page
+    after = text_of(kb_copy)
+    assert after.startswith(before.rstrip("\n"))
+    today = dt.datetime.now(LOCAL_TZ).date().isoformat()
+    assert after.rstrip().endswith(f'updated: "{today}"')
+    kb = load_knowledge(kb_copy)
+    assert kb.get("health.dog_bite").questions == tuple(DOG)  # type: ignore[union-attr]
+    adds = [a for a in await editor.store.audit_entries() if a.action == "add"]
+    assert [a.target for a in adds] == ["health.dog_bite"]

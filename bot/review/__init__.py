@@ -37,7 +37,14 @@ from bot.review.kbcheck import (
     referral_problems,
     run_eval,
 )
-from bot.review.kbedit import EditError, EntryEdit, file_digest, save_entry
+from bot.review.kbedit import (
+    EditError,
+    EntryEdit,
+    NewEntry,
+    add_entry,
+    file_digest,
+    save_entry,
+)
 from bot.review.records import (
     MAX_EXPORT,
     RecordQuery,
@@ -72,11 +79,13 @@ __all__ = [
     "EditError",
     "EntryEdit",
     "GroupChanged",
+    "NewEntry",
     "Recipient",
     "RecordQuery",
     "ReviewError",
     "Sender",
     "Stats",
+    "add_entry",
     "add_log_parser",
     "best_guesses",
     "check_knowledge",

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,42 @@ class EntryEdit:
     questions: tuple[str, ...]
     keywords: tuple[str, ...]
     related: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """A new entry as an editor filled it in (`updated`: the day it was written)."""
+
+    id: str
+    title: str
+    category: str
+    questions: tuple[str, ...]
+    keywords: tuple[str, ...]
+    answer: str
+    source: str
+    updated: str
+    related: tuple[str, ...] = ()
+
+
+def added_text(text: str, new: NewEntry) -> str:
+    """`text` (policies.yaml, whose last key must be `entries:`) with `new` as its last entry."""
+    lines = [
+        f"- id: {_scalar(new.id)}\n",
+        f"  title: {_scalar(new.title)}\n",
+        f"  category: {_scalar(new.category)}\n",
+        "  questions:\n",
+        *(f"    - {_scalar(q)}\n" for q in new.questions),
+        f"  keywords: [{', '.join(map(_scalar, new.keywords))}]\n",
+        _answer(new.answer),
+        f"  source: {_scalar(new.source)}\n",
+        f"  updated: {json.dumps(new.updated)}\n",
+    ]
+    if new.related:
+        lines.append(f"  related: [{', '.join(map(_scalar, new.related))}]\n")
+    top_keys = re.findall(r"^([a-z_]+):", text, re.MULTILINE)
+    if not top_keys or top_keys[-1] != "entries":
+        raise EditError(messages.KB_EDIT_NOT_LAST)
+    return text.rstrip("\n") + "\n\n" + "".join(lines)
 
 
 def file_digest(text: str) -> str:
@@ -134,11 +171,40 @@ def save_entry(path: Path, digest: str, entry_id: str, edit: EntryEdit) -> Knowl
     Raises EditError when the file changed since `digest`, or with the problems `kb check`
     finds (nothing is written then).
     """
+    text = _unchanged(path, digest)
+    current = _current(path, text, entry_id)
+
+    def as_filled(kb: KnowledgeBase) -> bool:
+        entry = kb.get(entry_id)
+        return entry is not None and _values(entry) == (edit.answer.strip(), *_fields(edit))
+
+    return _replace_checked(path, edited_text(text, current, edit), as_filled)
+
+
+def add_entry(path: Path, digest: str, new: NewEntry) -> KnowledgeBase:
+    """Check and write the knowledge base with `new` added (blocking: run it in a thread)."""
+    text = _unchanged(path, digest)
+    wanted = (new.title, new.category, new.questions, new.keywords, new.answer.strip())
+
+    def as_filled(kb: KnowledgeBase) -> bool:
+        e = kb.get(new.id)
+        return e is not None and (e.title, e.category, e.questions, e.keywords, e.answer) == wanted
+
+    return _replace_checked(path, added_text(text, new), as_filled)
+
+
+def _unchanged(path: Path, digest: str) -> str:
     text = path.read_text(encoding="utf-8")
     if file_digest(text) != digest:
         raise EditError(messages.KB_EDIT_CHANGED)
-    current = _current(path, text, entry_id)
-    candidate = edited_text(text, current, edit)
+    return text
+
+
+def _replace_checked(
+    path: Path, candidate: str, as_filled: Callable[[KnowledgeBase], bool]
+) -> KnowledgeBase:
+    """Write `candidate` beside `path`, check it like `kb check` and that it says what the form
+    said, then put it in place atomically, the previous file kept as `<name>.bak`."""
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".edit", dir=path.parent)
     temp = Path(temp_name)
     try:
@@ -146,7 +212,12 @@ def save_entry(path: Path, digest: str, entry_id: str, edit: EntryEdit) -> Knowl
             f.write(candidate)
             f.flush()
             os.fsync(f.fileno())
-        kb = _checked(temp, path, entry_id, edit)
+        kb, problems = check_knowledge(temp)
+        errors = [str(p).replace(str(temp), path.name) for p in problems if p.severity == "error"]
+        if errors or kb is None:
+            raise EditError(messages.KB_EDIT_PROBLEMS.format(problems="\n".join(errors)))
+        if not as_filled(kb):
+            raise EditError(messages.KB_EDIT_MISMATCH)
         shutil.copy2(path, path.with_name(path.name + ".bak"))
         os.replace(temp, path)
     finally:
@@ -160,17 +231,6 @@ def _current(path: Path, text: str, entry_id: str) -> Entry:
     if entry is None:
         raise EditError(messages.KB_EDIT_NO_ENTRY.format(id=entry_id))
     return entry
-
-
-def _checked(temp: Path, path: Path, entry_id: str, edit: EntryEdit) -> KnowledgeBase:
-    kb, problems = check_knowledge(temp)
-    errors = [str(p).replace(str(temp), path.name) for p in problems if p.severity == "error"]
-    if errors or kb is None:
-        raise EditError(messages.KB_EDIT_PROBLEMS.format(problems="\n".join(errors)))
-    entry = kb.get(entry_id)
-    if entry is None or _values(entry) != (edit.answer.strip(), *_fields(edit)):
-        raise EditError(messages.KB_EDIT_MISMATCH)
-    return kb
 
 
 def _fields(edit: EntryEdit) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:

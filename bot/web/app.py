@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot import messages
 from bot.review import utc_iso
-from bot.web import answered, audit, knowledge, overview, queue, records
+from bot.web import answered, audit, knowledge, newentry, overview, queue, records
 from bot.web.auth import SESSION_SECONDS, csrf_ok, dummy_hash, verify_password
 from bot.web.context import (
     COOKIE,
@@ -160,6 +160,7 @@ def build_app(wb: Workbench) -> web.Application:
     answered.add_routes(app.router)
     records.add_routes(app.router)
     audit.add_routes(app.router)
+    newentry.add_routes(app.router)
     knowledge.add_routes(app.router)
     return app
 

@@ -14,6 +14,7 @@ ACTIONS = {
     "ignore": "忽略",
     "export": "导出",
     "edit": "改知识库",
+    "add": "加条目",
     "staff add": "建账号",
     "staff passwd": "改密码",
 }
