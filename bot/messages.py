@@ -150,3 +150,4 @@ KB_EDIT_MISMATCH = "没有保存：写进文件的内容和填写的不一致，
 KB_EDIT_NO_ENTRY = "知识库里没有「{id}」这一条，或者文件现在有错误，请先用 policybot kb check 查。"
 KB_EDIT_NOT_LAST = "文件里 entries: 不是最后一部分，网页没法加新条目，请直接改文件。"
 WEB_KB_ADDED = "新条目「{title}」已加进知识库。正在运行的机器人几秒钟内会换上新的知识库。"
+WEB_KB_BAD_ID = "编号只能用小写英文字母、数字和下划线，写成「分类.名字」，例如 social.winter_aid。"

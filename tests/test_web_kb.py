@@ -187,6 +187,9 @@ async def test_a_new_entry_from_an_unanswered_group_is_checked_and_added_at_the_
         "source": "卫生健康部门的一般做法",
         "related": "",
     }
+    for bad_id in ("", "//evil.example", "社会.低保", "x" * 200):
+        status, page = await editor.post("/kb/new", {**form, "id": bad_id})
+        assert (status, messages.WEB_KB_BAD_ID in page) == (400, True), bad_id
     bad = {**form, "id": "social.dibao"}
     status, page = await editor.post("/kb/new", bad)
     assert (status, "没有保存" in page) == (400, True)

@@ -27,6 +27,8 @@ from bot.web.forms import back_to
 _SPLIT = re.compile(r"[\n,，、;；]+")
 _ID_SPLIT = re.compile(r"[\s,，、;；]+")
 MAX_FIELD = 20_000
+# the ids the /kb/{id} page can be reached by (category key, a dot, a name)
+_ID_RE = re.compile(r"[a-z][a-z0-9_]*\.[a-z0-9_.]{1,80}")
 
 
 async def new_page(request: web.Request) -> web.StreamResponse:
@@ -66,6 +68,8 @@ async def add(request: web.Request) -> web.StreamResponse:
         updated=wb.now().astimezone(LOCAL_TZ).date().isoformat(),
         related=_items(field("related"), _ID_SPLIT),
     )
+    if not _ID_RE.fullmatch(new.id):
+        return _form(request, new, field("digest"), error=messages.WEB_KB_BAD_ID, status=400)
     try:
         await asyncio.to_thread(add_entry, wb.kb_path, field("digest"), new)
     except EditError as exc:
