@@ -40,7 +40,6 @@ from bot.review.kbcheck import (
 from bot.review.kbedit import (
     EditError,
     EntryEdit,
-    NewEntry,
     add_entry,
     file_digest,
     save_entry,
@@ -79,7 +78,6 @@ __all__ = [
     "EditError",
     "EntryEdit",
     "GroupChanged",
-    "NewEntry",
     "Recipient",
     "RecordQuery",
     "ReviewError",

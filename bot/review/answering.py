@@ -47,7 +47,10 @@ async def plan_answer(
     question = await store.get_question(group_id)
     if question is None or question.status != OPEN:
         raise ReviewError(f"question {group_id} is not open in the unanswered queue")
-    group = await _group_of(store, question, matcher)
+    return _plan(group_id, answer, await _group_of(store, question, matcher))
+
+
+def _plan(group_id: int, answer: str, group: Sequence[LoggedQuestion]) -> AnswerPlan:
     deliveries, recipients = recipients_of(group, answer)
     return AnswerPlan(
         group_id=group_id,
@@ -113,15 +116,7 @@ async def plan_correction(
         raise ReviewError(f"question {group_id} has no answer to correct")
     kept = await store.kept_chats([q.id for q in group], utc_iso(now or now_utc()))
     group = [replace(q, reply_to=kept.get(q.id, q.reply_to)) for q in group]
-    answer = messages.CORRECTION.format(answer=text)
-    deliveries, recipients = recipients_of(group, answer)
-    return AnswerPlan(
-        group_id=group_id,
-        answer=answer,
-        question_ids=tuple(q.id for q in group),
-        recipients=tuple(recipients),
-        deliveries=tuple(deliveries),
-    )
+    return _plan(group_id, messages.CORRECTION.format(answer=text), group)
 
 
 async def send_correction(

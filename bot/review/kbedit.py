@@ -41,22 +41,7 @@ class EntryEdit:
     related: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class NewEntry:
-    """A new entry as an editor filled it in (`updated`: the day it was written)."""
-
-    id: str
-    title: str
-    category: str
-    questions: tuple[str, ...]
-    keywords: tuple[str, ...]
-    answer: str
-    source: str
-    updated: str
-    related: tuple[str, ...] = ()
-
-
-def added_text(text: str, new: NewEntry) -> str:
+def added_text(text: str, new: Entry) -> str:
     """`text` (policies.yaml, whose last key must be `entries:`) with `new` as its last entry."""
     lines = [
         f"- id: {_scalar(new.id)}\n",
@@ -181,7 +166,7 @@ def save_entry(path: Path, digest: str, entry_id: str, edit: EntryEdit) -> Knowl
     return _replace_checked(path, edited_text(text, current, edit), as_filled)
 
 
-def add_entry(path: Path, digest: str, new: NewEntry) -> KnowledgeBase:
+def add_entry(path: Path, digest: str, new: Entry) -> KnowledgeBase:
     """Check and write the knowledge base with `new` added (blocking: run it in a thread)."""
     text = _unchanged(path, digest)
     wanted = (new.title, new.category, new.questions, new.keywords, new.answer.strip())

@@ -10,11 +10,10 @@ from pathlib import Path
 from aiohttp import web
 
 from bot import messages
-from bot.knowledge import load_knowledge
+from bot.knowledge import Entry, load_knowledge
 from bot.review import (
     LOCAL_TZ,
     EditError,
-    NewEntry,
     add_entry,
     file_digest,
     unanswered_clusters,
@@ -42,7 +41,7 @@ async def new_page(request: web.Request) -> web.StreamResponse:
         for cluster in await unanswered_clusters(wb.store, wb.matcher):
             if cluster.id == int(group):
                 questions = cluster.texts
-    draft = NewEntry("", "", "", questions, (), "", "", "")
+    draft = Entry("", "", "", questions, (), "", "", "")
     digest = await asyncio.to_thread(lambda: file_digest(_read(wb.kb_path)))
     return _form(request, draft, digest)
 
@@ -57,7 +56,7 @@ async def add(request: web.Request) -> web.StreamResponse:
     def field(name: str) -> str:
         return str(form.get(name, ""))[:MAX_FIELD].strip()
 
-    new = NewEntry(
+    new = Entry(
         id=field("id"),
         title=field("title"),
         category=field("category"),
@@ -93,7 +92,7 @@ def _items(text: str, split: re.Pattern[str]) -> tuple[str, ...]:
 
 
 def _form(
-    request: web.Request, new: NewEntry, digest: str, *, error: str = "", status: int = 200
+    request: web.Request, new: Entry, digest: str, *, error: str = "", status: int = 200
 ) -> web.Response:
     wb = workbench(request)
     categories = [c.name for c in wb.matcher.kb.categories]
