@@ -106,3 +106,12 @@ async def test_an_answer_is_sent_only_while_every_question_is_still_open(store: 
         await send_plan(store, qid, "又一个", plan.question_ids, matcher=None, now=NOW)
     assert not await store.resolve_open_questions([(qid, PENDING)], "又一个", NOW.isoformat())
     assert (await store.get_question(qid)).answer == "找村委会"  # type: ignore[union-attr]
+
+
+async def test_kept_chats_are_purged_once_their_window_has_passed(store: Store) -> None:
+    ids = await answered_and_sent(store)
+    late = NOW + dt.timedelta(days=8)
+    assert await store.kept_chats(ids, NOW.isoformat()) == {ids[0]: "101"}
+    plan = await plan_correction(store, ids[0], "找乡镇", now=late)
+    await send_correction(store, ids[0], "找乡镇", plan.question_ids, now=late)
+    assert await store.kept_chats(ids, NOW.isoformat()) == {}, "gone from the file, not hidden"

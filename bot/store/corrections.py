@@ -61,6 +61,7 @@ class CorrectionStore(QueueStore):
         changed) when one of them is not resolved any more."""
         try:
             async with self._transaction():
+                await self._db.execute("DELETE FROM answered_chats WHERE keep_until < ?", (at,))
                 for qid, delivery in deliveries:
                     await self._correct(qid, delivery, answer, at)
                 await self._forget_chats_not_pending()
