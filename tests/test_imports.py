@@ -55,7 +55,7 @@ ALLOWED = {
     "dialogue": {"understand", "knowledge", "store", "messages"},
     "review": {"understand", "knowledge", "store", "messages", "privacy", "config"},
     "console": {"dialogue", "messages"},
-    "web": {"config", "knowledge", "messages", "review", "store", "understand"},
+    "web": {"config", "dialogue", "knowledge", "messages", "review", "store", "understand"},
     "handlers": {"config", "dialogue", "knowledge", "messages", "review", "store", "understand"},
 }
 PACKAGES = sorted(p.name for p in (ROOT / "bot").iterdir() if (p / "__init__.py").is_file())

@@ -18,8 +18,9 @@ import pytest
 
 from bot import messages
 from bot.cli import main
+from bot.dialogue import CHOSEN_BY_VILLAGER
 from bot.review import MAX_ANSWER, pending_replies
-from bot.store import IGNORED, OPEN, PENDING, RESOLVED, Store
+from bot.store import IGNORED, OPEN, PENDING, RESOLVED, SKIPPED, Store
 from bot.understand import Matcher
 from bot.web import LoginLimiter, Workbench, build_app, hash_password, start, verify_password
 from tests.fakes.workbench import villager_question
@@ -222,6 +223,20 @@ async def test_a_group_that_grew_after_it_was_shown_is_not_ignored(site: Site) -
     assert messages.WEB_IGNORE_CHANGED.format(id=ids[0]) in text
     for qid in (ids[0], late):
         assert (await site.store.get_question(qid)).status == OPEN  # type: ignore[union-attr]
+
+
+async def test_answered_lists_editors_answers_not_the_villagers_own_taps(site: Site) -> None:
+    ids = await site.seed((LAMP[0], 101), ("看病", 102))
+    await site.store.resolve_questions(
+        [(ids[1], SKIPPED)], f"{CHOSEN_BY_VILLAGER}health.medical_security_net", NOW.isoformat()
+    )
+    await site.log_in()
+    await site.post(f"/queue/{ids[0]}/preview", {"answer": ANSWER})
+    await site.post(f"/queue/{ids[0]}/send", {"answer": ANSWER, "ids": str(ids[0])})
+    _, text = await site.get("/answered")
+    assert f'id="answered-{ids[0]}"' in text
+    assert f'id="answered-{ids[1]}"' not in text
+    assert CHOSEN_BY_VILLAGER not in text
 
 
 async def test_logging_out_ends_the_session(site: Site) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot import messages
+from bot.dialogue import CHOSEN_BY_VILLAGER
 from bot.review import GroupChanged, ReviewError, plan_correction, send_correction
 from bot.store import FAILED, PENDING, SENT, LoggedQuestion
 from bot.web.context import workbench
@@ -44,6 +45,8 @@ async def answered_page(request: web.Request) -> web.StreamResponse:
     wb = workbench(request)
     groups: dict[tuple[str, str], list[LoggedQuestion]] = {}
     for q in await wb.store.answered_questions():
+        if (q.answer or "").startswith(CHOSEN_BY_VILLAGER):
+            continue  # the villager tapped one of the bot's guesses: no editor's answer
         groups.setdefault((q.resolved_at or "", q.answer or ""), []).append(q)
     shown = []
     for (resolved_at, answer), members in list(groups.items())[:MAX_GROUPS]:
