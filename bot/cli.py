@@ -48,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("dir", type=Path, help="folder for policies.yaml and lexicon.yaml")
     # review's face pulls in the store and rapidfuzz: still well under `--help`'s 0.3 s
     from bot.review import add_log_parser
+    from bot.web import add_web_parsers
 
     add_log_parser(sub)
+    add_web_parsers(sub)
     return parser
 
 
@@ -147,6 +149,8 @@ def _dispatch(
         return _match(_matcher(settings.kb_path), stdin, stdout)
     if args.command == "kb":
         return _kb(args, settings, stdout, stderr)
+    if args.command in ("web", "staff"):
+        return _web(args, settings, stdin, stdout, stderr)
     from bot.review import run_log_command
 
     sender = None
@@ -163,6 +167,22 @@ def _matcher(kb_path: Path) -> Matcher:
     from bot.understand import Matcher
 
     return Matcher(load_knowledge(kb_path))
+
+
+def _web(
+    args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO, stderr: TextIO
+) -> int:
+    from bot.web import run_staff_command, run_web
+
+    if args.command == "staff":
+        return run_staff_command(args, settings, stdin, stderr)
+    sender = None
+    if settings.token:
+        # web/ never imports telegram: answers go out through the Bot API wired in here
+        from handlers.outbox import bot_api_sender
+
+        sender = bot_api_sender(settings)
+    return run_web(settings, stdout, sender=sender)
 
 
 def _match(matcher: Matcher, stdin: TextIO, stdout: TextIO) -> int:

@@ -42,6 +42,8 @@ class Settings:
     port: int = 8443
     proxy: str | None = None
     connect_window: float = DEFAULT_CONNECT_WINDOW
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -49,9 +51,8 @@ class Settings:
         level = env.get("POLICYBOT_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
         if level not in _LOG_LEVELS:
             raise ConfigError(f"POLICYBOT_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
-        port_text = env.get("PORT", "8443").strip() or "8443"
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ConfigError("PORT must be a TCP port number (1-65535)")
+        port = _port(env, "PORT", 8443)
+        web_port = _port(env, "POLICYBOT_WEB_PORT", 8080)
         return cls(
             kb_path=Path(env.get("POLICYBOT_KB") or DEFAULT_KB),
             db_path=Path(env.get("POLICYBOT_DB") or DEFAULT_DB),
@@ -60,9 +61,11 @@ class Settings:
             token=(env.get("TELEGRAM_BOT_TOKEN") or "").strip() or None,
             telegram_base_url=(env.get("POLICYBOT_TELEGRAM_BASE_URL") or "").strip() or None,
             webhook_url=(env.get("POLICYBOT_WEBHOOK_URL") or "").strip() or None,
-            port=int(port_text),
+            port=port,
             proxy=parse_proxy(env.get("POLICYBOT_PROXY", "")),
             connect_window=_seconds(env, "POLICYBOT_CONNECT_WINDOW", DEFAULT_CONNECT_WINDOW),
+            web_host=(env.get("POLICYBOT_WEB_HOST") or "").strip() or "127.0.0.1",
+            web_port=web_port,
         )
 
     def require_token(self) -> str:
@@ -72,6 +75,13 @@ class Settings:
         if not _TOKEN_RE.match(self.token):
             raise ConfigError("TELEGRAM_BOT_TOKEN is malformed (expected '<digits>:<secret>')")
         return self.token
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip() or str(default)
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{name} must be a TCP port number (1-65535)")
+    return int(text)
 
 
 def parse_admins(text: str) -> frozenset[int]:

@@ -37,6 +37,8 @@ ERROR = "抱歉，刚才出了点问题，请过一会儿再试。"
 SLOW_DOWN = "您发得太快了，请歇一会儿再问，我一条一条回答。"
 ADMIN_ONLY = "抱歉，这个功能只对工作人员开放。"
 EDITOR_REPLY = "您之前问过：「{question}」\n工作人员的回答：{answer}"
+# An answer corrected after it was sent: the villager gets it as a new message, marked.
+CORRECTION = "【更正】前面发给您的回答有误，以这条为准：{answer}"
 CONSOLE_CHOICE_HINT = "（回复数字选择）"
 CONSOLE_CHOICE_RANGE = "请回复 1 到 {n} 之间的数字选择，或者直接打字问。"
 CONSOLE_NO_CHOICE = "现在没有可选的按钮。请把问题打成字，比如「低保咋申请」，或输入 /menu 看分类。"
@@ -111,3 +113,65 @@ REPLY_DONE = (
 KB_INIT_EXISTS = "{path} 已经存在，不会覆盖它；没有复制任何文件。"
 KB_INIT_UNWRITABLE = "无法写入 {path}；没有复制任何文件。"
 KB_INIT_DONE = "已复制知识库。编辑后设置 POLICYBOT_KB={path}，再运行 policybot kb check 检查。"
+
+# The workbench (`policybot web`): notices and errors; the pages' own words are in
+# bot/web/templates/.
+WEB_BAD_CSRF = "这个表单已经过期或不是从本页提交的。请回到上一页，刷新后再提交一次。"
+WEB_LOGIN_FIRST = "请先登录。"
+WEB_NOT_FOUND = "没有这个页面。"
+WEB_TOO_LARGE = "提交的内容太长了。"
+WEB_BAD = "这个请求不对，请回到上一页再试。"
+WEB_LOCKED = "登录失败次数太多，请 15 分钟后再试。"
+WEB_BAD_LOGIN = "用户名或密码不对。"
+WEB_NO_GROUP = "没有找到待回答的第 {id} 组，可能已经有人处理了。"
+WEB_EMPTY_ANSWER = "回答是空的，请写上回答。"
+WEB_LONG_ANSWER = "回答太长了，请压到 {limit} 字以内。"
+WEB_GROUP_CHANGED = (
+    "这一组在您预览之后有了变化（有新问题，或已被别人处理）。请再看一遍下面的预览。"
+)
+WEB_SENT = (
+    "第 {id} 组已回答（{questions} 问）：已发给 {sent} 位群众，{failed} 位收不到，"
+    "{pending} 位由机器人稍后发送。"
+)
+WEB_IGNORED = "第 {id} 组已忽略（{questions} 问）。"
+WEB_IGNORE_CHANGED = "第 {id} 组在您看过之后有了变化，没有忽略。请看看下面现在的样子。"
+WEB_NO_ANSWERED = "没有找到已回答的第 {id} 组，可能刚被更正过，请看下面的列表。"
+WEB_GROUP_CHANGED_BACK = "这一组在您预览之后有了变化，没有发送。请在下面重新写更正。"
+WEB_CORRECTED = (
+    "第 {id} 组的更正已保存（{questions} 问）：已发给 {sent} 位群众，{failed} 位收不到，"
+    "{pending} 位由机器人稍后发送。"
+)
+
+# 问答记录 and its export (CSV and .xlsx): column headers and the names of stored codes.
+RECORD_HEADERS = (
+    "编号",
+    "提问时间（北京时间）",
+    "渠道",
+    "问题",
+    "结果",
+    "回答的条目",
+    "条目标题",
+    "得分",
+    "待回答状态",
+    "工作人员的回答",
+    "送达",
+    "有用",
+    "没用",
+)
+OUTCOME_NAMES = {"answer": "答上", "clarify": "让选", "unknown": "没答上", "empty": "空消息"}
+QUEUE_NAMES = {"open": "待回答", "resolved": "已回答", "ignored": "已忽略"}
+DELIVERY_NAMES = {"pending": "待发送", "sent": "已送达", "failed": "收不到", "skipped": "不用发"}
+CHANNEL_NAMES = {"telegram": "Telegram", "console": "控制台"}
+WEB_BAD_DATE = "日期要写成 2026-11-01 这样，写错的那个没有用上。"
+WEB_KB_SAVED = "「{title}」已保存。正在运行的机器人几秒钟内会换上新的知识库。"
+
+# The workbench's 知识库 page (bot/review/kbedit.py): why an edit was not saved.
+KB_EDIT_NO_LINE = "文件里没有找到「- id: {id}」这一行，请直接改文件。"
+KB_EDIT_UNUSUAL = "这一条里有注释或不常见的写法，网页改不了，请直接改文件。"
+KB_EDIT_CHANGED = "知识库文件在您打开这一页之后被改过了，没有保存。请重新打开这一条再改。"
+KB_EDIT_PROBLEMS = "没有保存，知识库检查发现这些问题：\n{problems}"
+KB_EDIT_MISMATCH = "没有保存：写进文件的内容和填写的不一致，请直接改文件。"
+KB_EDIT_NO_ENTRY = "知识库里没有「{id}」这一条，或者文件现在有错误，请先用 policybot kb check 查。"
+KB_EDIT_NOT_LAST = "文件里 entries: 不是最后一部分，网页没法加新条目，请直接改文件。"
+WEB_KB_ADDED = "新条目「{title}」已加进知识库。正在运行的机器人几秒钟内会换上新的知识库。"
+WEB_KB_BAD_ID = "编号只能用小写英文字母、数字和下划线，写成「分类.名字」，例如 social.winter_aid。"

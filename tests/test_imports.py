@@ -44,6 +44,8 @@ THIRD_PARTY = {
     "matplotlib",
     "httpx",
     "PIL",
+    "aiohttp",
+    "jinja2",
 }
 
 
@@ -72,6 +74,7 @@ ALLOWED = {
         "store",
         "understand",
     },
+    "web": {"config", "dialogue", "knowledge", "messages", "review", "store", "understand"},
 }
 PACKAGES = sorted(p.name for p in (ROOT / "bot").iterdir() if (p / "__init__.py").is_file())
 

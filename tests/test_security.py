@@ -40,7 +40,15 @@ INJECTIONS = [
     "$1",
     "\x00'; DROP TABLE questions;--",
 ]
-TABLES = ["feedback", "questions", "unanswered"]
+TABLES = [
+    "answer_history",
+    "answered_chats",
+    "audit",
+    "feedback",
+    "questions",
+    "staff",
+    "unanswered",
+]
 VILLAGER = User("telegram", "1001", "1001")
 
 

@@ -9,12 +9,13 @@ tap asks for. Adapters use only these names.
 
 from bot.dialogue.context import CONTEXT_TTL, ContextMemory
 from bot.dialogue.flood import FLOOD_LIMIT, FLOOD_WINDOW, FloodLimiter, Verdict
-from bot.dialogue.journal import User
+from bot.dialogue.journal import CHOSEN_BY_VILLAGER, User
 from bot.dialogue.kinds import Said, Tap
 from bot.dialogue.reply import Button, Reply, parse_callback
 from bot.dialogue.service import DialogueService
 
 __all__ = [
+    "CHOSEN_BY_VILLAGER",
     "CONTEXT_TTL",
     "FLOOD_LIMIT",
     "FLOOD_WINDOW",

@@ -194,15 +194,20 @@ async def resolve_group(
     now: dt.datetime | None = None,
 ) -> tuple[list[int], list[Recipient]]:
     """Like `resolve`, also returning the ids of every question answered."""
-    answer = answer.strip()
-    if not answer:
-        raise ReviewError("the answer is empty")
-    if len(answer) > MAX_ANSWER:
-        raise ReviewError(f"the answer is longer than {MAX_ANSWER} characters")
+    answer = checked_answer(answer)
     question = await store.get_question(question_id)
     if question is None or question.status is None:
         raise ReviewError(f"question {question_id} is not in the unanswered queue")
     group = await _group_of(store, question, matcher)
+    deliveries, recipients = recipients_of(group, answer)
+    await store.resolve_questions(deliveries, answer, utc_iso(now or now_utc()))
+    return [q.id for q in group], recipients
+
+
+def recipients_of(
+    group: Sequence[LoggedQuestion], answer: str
+) -> tuple[list[tuple[int, str]], list[Recipient]]:
+    """Each question's delivery state and the messages to send: one per villager's chat."""
     deliveries: list[tuple[int, str]] = []
     recipients: list[Recipient] = []
     seen: set[tuple[str, str]] = set()
@@ -214,8 +219,17 @@ async def resolve_group(
             recipients.append(Recipient(q.id, q.reply_to, editor_reply(q.text, answer)))
         else:
             deliveries.append((q.id, SKIPPED))
-    await store.resolve_questions(deliveries, answer, utc_iso(now or now_utc()))
-    return [q.id for q in group], recipients
+    return deliveries, recipients
+
+
+def checked_answer(answer: str) -> str:
+    """The answer stripped, or ReviewError when it is empty or too long for Telegram."""
+    answer = answer.strip()
+    if not answer:
+        raise ReviewError("the answer is empty")
+    if len(answer) > MAX_ANSWER:
+        raise ReviewError(f"the answer is longer than {MAX_ANSWER} characters")
+    return answer
 
 
 async def ignore(

@@ -19,6 +19,33 @@ class FiguresStore(Connection):
                 for row in rows:
                     yield row_to_question(row)
 
+    async def search_questions(
+        self,
+        *,
+        since: str = "",
+        until: str = "",
+        outcome: str = "",
+        entry_id: str = "",
+        text: str = "",
+        limit: int = 200,
+    ) -> list[LoggedQuestion]:
+        """Questions asked in [since, until) (ISO UTC; '' = open end) with this outcome,
+        entry and text fragment (each '' = any), newest first, at most `limit`."""
+        clauses, params = ["q.asked_at >= ?"], [since]
+        if until:
+            clauses.append("q.asked_at < ?")
+            params.append(until)
+        for column, value in (("q.outcome", outcome), ("q.entry_id", entry_id)):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if text:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append("q.text LIKE ? ESCAPE '\\'")
+            params.append(f"%{escaped}%")
+        where = " AND ".join(clauses)
+        return await self._select(f"WHERE {where} ORDER BY q.id DESC LIMIT ?", (*params, limit))
+
     async def outcome_counts(self, since: str, until: str) -> OutcomeCounts:
         """Count questions per outcome asked in [since, until) (ISO UTC)."""
         async with self._db.execute(

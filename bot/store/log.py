@@ -14,8 +14,8 @@ from types import TracebackType
 import aiosqlite
 
 from bot.privacy import mask_pii
+from bot.store.corrections import CorrectionStore
 from bot.store.figures import FiguresStore
-from bot.store.queue import QueueStore
 from bot.store.records import (
     REPLYABLE_OUTCOMES,
     QuestionRecord,
@@ -30,6 +30,7 @@ from bot.store.schema import (
     move_aside,
     unavailable,
 )
+from bot.store.staff import StaffStore
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ RETRY_INTERVAL = 5.0  # seconds between attempts while it fails: each may wait t
 BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock (a staff command)
 
 
-class Store(QueueStore, FiguresStore, RetentionStore):
+class Store(CorrectionStore, FiguresStore, StaffStore, RetentionStore):
     """Async access to the SQLite log; one connection per process."""
 
     def __init__(

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from bot.store.connection import Connection
-from bot.store.records import LoggedQuestion
+from bot.store.records import SENT, LoggedQuestion
+
+# How long a delivered answer's chat id is kept so that a correction can reach it; then it is
+# forgotten like every other (personal data must not pile up).
+CORRECTION_WINDOW = dt.timedelta(days=7)
+
+
+class _NotOpen(Exception):
+    """Rolls a resolve back: one of its questions is no longer open."""
+
+
+def _require_one(rowcount: int) -> None:
+    if rowcount != 1:
+        raise _NotOpen
 
 
 class QueueStore(Connection):
@@ -80,6 +94,29 @@ class QueueStore(Connection):
             )
             await self._forget_chats_not_pending()
 
+    async def resolve_open_questions(
+        self, deliveries: Iterable[tuple[int, str]], answer: str, at: str
+    ) -> bool:
+        """Like `resolve_questions`, but only while every one of them is still open: False
+        (and nothing changed) when one was answered or ignored meanwhile."""
+        try:
+            async with self._transaction():
+                for qid, delivery in deliveries:
+                    await self._resolve_open(qid, delivery, answer, at)
+                await self._forget_chats_not_pending()
+        except _NotOpen:
+            return False
+        return True
+
+    async def _resolve_open(self, qid: int, delivery: str, answer: str, at: str) -> None:
+        cursor = await self._db.execute(
+            "UPDATE unanswered SET status = 'resolved', answer = ?, resolved_at = ?,"
+            " delivery = ?, sent_at = NULL, claimed_at = NULL"
+            " WHERE question_id = ? AND status = 'open'",
+            (answer, at, delivery, qid),
+        )
+        _require_one(cursor.rowcount)
+
     async def ignore_questions(self, question_ids: Iterable[int], at: str) -> int:
         """Mark queued questions ignored; return how many were changed."""
         async with self._transaction():
@@ -91,9 +128,30 @@ class QueueStore(Connection):
             await self._forget_chats_not_pending()
         return cursor.rowcount
 
+    async def ignore_open_questions(self, question_ids: Iterable[int], at: str) -> bool:
+        """Set questions aside only while every one of them is still open: False (and nothing
+        changed) when one was answered or ignored meanwhile."""
+        try:
+            async with self._transaction():
+                for qid in question_ids:
+                    cursor = await self._db.execute(
+                        "UPDATE unanswered SET status = 'ignored', resolved_at = ?,"
+                        " delivery = NULL WHERE question_id = ? AND status = 'open'",
+                        (at, qid),
+                    )
+                    _require_one(cursor.rowcount)
+                await self._forget_chats_not_pending()
+        except _NotOpen:
+            return False
+        return True
+
     async def mark_delivered(self, question_ids: Iterable[int], state: str, at: str) -> None:
-        """Record that answers were sent (SENT) or cannot be (FAILED); forget those chat ids."""
+        """Record that answers were sent (SENT) or cannot be (FAILED); forget those chat ids
+        (a sent answer's chat is kept CORRECTION_WINDOW apart, for a correction)."""
+        question_ids = list(question_ids)
         async with self._transaction():
+            if state == SENT:
+                await self._keep_chats(question_ids, at)
             await self._db.executemany(
                 "UPDATE unanswered SET delivery = ?, sent_at = ?"
                 " WHERE question_id = ? AND delivery = 'pending'",
@@ -125,6 +183,20 @@ class QueueStore(Connection):
                 "UPDATE unanswered SET claimed_at = NULL WHERE question_id = ?",
                 [(qid,) for qid in question_ids],
             )
+
+    async def _keep_chats(self, question_ids: list[int], at: str) -> None:
+        try:
+            until = (dt.datetime.fromisoformat(at) + CORRECTION_WINDOW).isoformat()
+        except ValueError:
+            until = at
+        await self._db.execute("DELETE FROM answered_chats WHERE keep_until < ?", (at,))
+        await self._db.executemany(
+            "INSERT OR REPLACE INTO answered_chats (question_id, reply_to, keep_until)"
+            " SELECT q.id, q.reply_to, ? FROM questions q JOIN unanswered u"
+            " ON u.question_id = q.id WHERE q.id = ? AND u.delivery = 'pending'"
+            " AND q.reply_to != ''",
+            [(until, qid) for qid in question_ids],
+        )
 
     async def _forget_chats_not_pending(self) -> None:
         # Once a queued question is settled nobody will write to that chat again.

@@ -89,3 +89,15 @@ class OutcomeCounts:
 def storable(text: str) -> str:
     """Escape lone surrogates (SQLite stores UTF-8, which cannot hold them) as \\udXXX."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One thing a staff member did on the workbench (answered, ignored, edited…)."""
+
+    id: int
+    at: str
+    staff: str
+    action: str
+    target: str
+    detail: str

@@ -100,6 +100,45 @@ async def _v5(db: aiosqlite.Connection) -> None:
     await db.commit()
 
 
+async def _v6(db: aiosqlite.Connection) -> None:
+    """The workbench (`policybot web`): staff accounts, the audit log of what they did, and
+    what corrections need: delivered answers' chats for a while, the answers replaced."""
+    await db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS staff (
+            name TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            staff TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+        -- a delivered answer's chat, kept a few days so that a correction can follow it
+        CREATE TABLE IF NOT EXISTS answered_chats (
+            question_id INTEGER PRIMARY KEY REFERENCES questions(id),
+            reply_to TEXT NOT NULL,
+            keep_until TEXT NOT NULL
+        );
+        -- every answer a correction replaced: a stored answer is never overwritten silently
+        CREATE TABLE IF NOT EXISTS answer_history (
+            id INTEGER PRIMARY KEY,
+            question_id INTEGER NOT NULL REFERENCES questions(id),
+            answer TEXT NOT NULL,
+            resolved_at TEXT,
+            replaced_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS answer_history_question ON answer_history(question_id);
+        """
+    )
+    await db.commit()
+
+
 # Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
 # Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
 # released one: append a new one.
@@ -109,6 +148,7 @@ MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (
     _v3,
     _v4,
     _v5,
+    _v6,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
