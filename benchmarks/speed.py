@@ -173,7 +173,7 @@ QUERY_PARTS = (
     ("homophone / pinyin correction", "phonetic.py", "correct"),
     ("segmentation (jieba)", "segment.py", "split"),
     ("scoring: features()", "match.py", "features"),
-    ("… nearest example (weighted Dice)", "match.py", "nearest_example"),
+    ("… nearest example (weighted Dice)", "match.py", "_nearest_example"),
     ("… fuzzy ratio over example questions", "score.py", "fuzzy"),
     ("… keyword scan", "match.py", "_keyword_scores"),
     ("decision", "decide.py", "decide"),

@@ -12,6 +12,7 @@ CORE_LIBS = {
     "understand/segment": {"jieba"},
     "understand/phonetic": {"pypinyin"},
     "understand/match": set(),
+    "understand/index": set(),
     "understand/score": {"rapidfuzz"},
     "understand/decide": set(),
     "understand/tuning": set(),
