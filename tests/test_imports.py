@@ -1,6 +1,8 @@
 """The house import rules (STYLE.md §2), enforced by walking every module's AST."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,12 @@ def test_nothing_but_the_entry_point_reads_the_environment() -> None:
             and node.attr in ("environ", "getenv")
         ]
         assert not reads, path.name
+
+
+def test_the_matcher_starts_without_pkg_resources() -> None:
+    # jieba would import setuptools' pkg_resources (~0.1 s at every start) to open its files
+    code = "import sys, bot.understand; print('pkg_resources' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"

@@ -6,13 +6,33 @@ import hashlib
 import logging
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-import jieba
+from typing import Any
 
 from bot.understand.context import join_numbers, looks_like_context, place_names
+
+
+def _import_jieba() -> Any:  # jieba has no type hints
+    """Import jieba without pkg_resources.
+
+    jieba 0.42 imports setuptools' pkg_resources (a tenth of a second and several MB at every
+    start) only to open its own data files, and opens them directly when it is missing.
+    """
+    hide = "jieba" not in sys.modules and "pkg_resources" not in sys.modules
+    if hide:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # import fails
+    try:
+        import jieba
+    finally:
+        if hide:
+            del sys.modules["pkg_resources"]  # a later `import pkg_resources` works as ever
+    return jieba
+
+
+jieba = _import_jieba()
 
 # A domain word gets this frequency so that jieba keeps it whole (雨露计划, 先诊疗后付费) even
 # where the general dictionary would prefer a split; well above any common word's frequency.
