@@ -96,9 +96,11 @@ class Matcher:
     ) -> tuple[list[_Doc], list[list[array[int]]]]:
         """Index every entry; return their docs and the ids of each example's distinct tokens."""
         docs, tokens, texts = [], [], []
+        # keywords recur across entries (低保, 雨露计划): each is analysed once
+        seen: dict[str, Query] = {}
         for i, entry in enumerate(entries):
             examples = [self.analyze(q) for q in (*entry.questions, entry.title)]
-            keywords = [self.analyze(k) for k in entry.keywords]
+            keywords = [seen.get(k) or seen.setdefault(k, self.analyze(k)) for k in entry.keywords]
             self._index_entry(i, examples, keywords)
             docs.append(_Doc(entry.id, [ex.joined for ex in examples], array("d")))
             ids = self._index.ids
