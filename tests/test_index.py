@@ -30,7 +30,7 @@ def test_coverage_is_the_per_entry_sum_token_by_token(size: int, step: int) -> N
     weights = {"w0": 0.3, "w1": 0.0, "w7": 2.5, "w9": 1.25, "unknown": 4.0, "w2": 0.7}
     pool = set(range(0, size, step))
     assert index.size("w0") * 16 > size > index.size("w7") * 16  # both kinds of postings
-    coverage = index.coverage(weights, pool)
+    coverage = index.coverage(index.known(weights), pool)
     assert set(coverage) == pool
     for e in pool:
         expected = sum(w * credits[e].get(t, 0.0) for t, w in weights.items())
@@ -40,9 +40,9 @@ def test_coverage_is_the_per_entry_sum_token_by_token(size: int, step: int) -> N
 def test_the_pool_never_passes_its_cap_even_for_common_words_only() -> None:
     index, _ = random_index(200)
     assert index.size("w0") > 30
-    pool = index.pool({"w0": 1.0, "w1": 1.0}, (), 30)
+    pool = index.pool(index.known({"w0": 1.0, "w1": 1.0}), (), 30)
     assert len(pool) == 30
-    rare = index.pool({"w5": 1.0, "w0": 1.0}, (), 30)
+    rare = index.pool(index.known({"w5": 1.0, "w0": 1.0}), (), 30)
     assert rare
     assert len(rare) == index.size("w5") <= 30  # the common word would take it past the cap
 
@@ -52,5 +52,5 @@ def test_shared_sums_the_weights_of_the_examples_sharing_a_word() -> None:
     index.add(0, {"a": 1.0, "b": 0.5}, {"a": [0, 2], "b": [2]})
     index.add(1, {"a": 1.0}, {"a": [1]})
     index.freeze(cap=10, size=2)
-    assert index.shared(0, {"a": 1.0, "b": 2.0, "c": 5.0}) == {0: 1.0, 2: 3.0}
-    assert index.shared(1, {"b": 2.0}) == {}
+    assert index.shared(0, index.known({"a": 1.0, "b": 2.0, "c": 5.0})) == {0: 1.0, 2: 3.0}
+    assert index.shared(1, index.known({"b": 2.0})) == {}

@@ -79,8 +79,15 @@ class TokenIndex:
         """Each token and the number of entries crediting it."""
         return ((token, len(self._entries[t])) for token, t in self.ids.items())
 
-    def pool(self, weights: Iterable[str], seed: Iterable[int], cap: int) -> set[int]:
-        """`seed` and the entries sharing a word of `weights`, rarest words first, up to `cap`.
+    def known(self, weights: Mapping[str, float]) -> list[tuple[int, float]]:
+        """The (token id, weight) of each token of `weights` the index has, in their order."""
+        ids = self.ids
+        return [(ids[token], w) for token, w in weights.items() if token in ids]
+
+    def pool(
+        self, weights: Sequence[tuple[int, float]], seed: Iterable[int], cap: int
+    ) -> set[int]:
+        """`seed` and the entries sharing a token of `weights`, rarest first, up to `cap`.
 
         Words whose entries would take the pool past `cap` add none (they still count in the
         coverage of the entries already in): with 10,000 entries a word like 孩子 would
@@ -88,24 +95,22 @@ class TokenIndex:
         (a question of everyday words only), the `cap` entries it credits most come in.
         """
         pool = set(seed)
-        for token in sorted(weights, key=self.size):
-            t = self.ids.get(token)
-            if t is None:
-                continue
+        for t, _ in sorted(weights, key=lambda tw: len(self._entries[tw[0]])):
             postings = self._entries[t]
             if pool and len(pool) + len(postings) > cap:
                 break
             pool.update(self._top.get(t, postings))
         return pool
 
-    def coverage(self, weights: Mapping[str, float], pool: Iterable[int]) -> dict[int, float]:
+    def coverage(
+        self, weights: Sequence[tuple[int, float]], pool: Iterable[int]
+    ) -> dict[int, float]:
         """Sum, for each entry of `pool`, weight × credit over the tokens, token by token."""
         members = list(pool)
         cov = [0.0] * len(members)
         where: dict[int, int] = {}
-        for token, w in weights.items():
-            t = self.ids.get(token)
-            if t is None or not w:
+        for t, w in weights:
+            if not w:
                 continue
             dense = self._dense.get(t)
             if dense is not None:  # adds w × 0.0 where the token gives no credit, as a sum would
@@ -132,13 +137,10 @@ class TokenIndex:
             if p < n and entries[p] == e:
                 cov[k] += w * credits[p]
 
-    def shared(self, entry: int, weights: Mapping[str, float]) -> dict[int, float]:
+    def shared(self, entry: int, weights: Sequence[tuple[int, float]]) -> dict[int, float]:
         """Sum, for each example of `entry`, the weights of the tokens it shares."""
         out: dict[int, float] = {}
-        for token, w in weights.items():
-            t = self.ids.get(token)
-            if t is None:
-                continue
+        for t, w in weights:
             entries = self._entries[t]
             k = bisect_left(entries, entry)
             if k == len(entries) or entries[k] != entry:

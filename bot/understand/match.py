@@ -202,26 +202,29 @@ class Matcher:
         weights = {t: self.weight(t) for t in dict.fromkeys(query.tokens)}
         total = sum(weights.values())
         keyword = self._keyword_scores(query.compact)
+        known = self._index.known(weights)
         # entries sharing a keyword or a word with the question, the rarest words first
-        pool = self._index.pool(weights, keyword, MAX_POOL)
+        pool = self._index.pool(known, keyword, MAX_POOL)
         if not pool:
             return []
         # A question of one or two common words is weak evidence for any entry, however
         # completely an entry covers it (「在不」, 「是咋回事」).
         evidence = max(total, self._evidence_floor)
-        coverage = self._index.coverage(weights, pool)
+        coverage = self._index.coverage(known, pool)
         for i in coverage:
             coverage[i] /= evidence
         best = heapq.nlargest(shortlist, pool, key=lambda i: coverage[i] + keyword.get(i, 0.0))
         out = []
         for i in best:
             doc = self._docs[i]
-            ex = self._nearest_example(i, weights, total)
+            ex = self._nearest_example(i, known, total)
             fz = fuzzy(query.joined, doc.example_texts)
             out.append(Features(i, coverage[i], ex, keyword.get(i, 0.0), fz))
         return out
 
-    def _nearest_example(self, i: int, weights: dict[str, float], total: float) -> float:
+    def _nearest_example(
+        self, i: int, weights: Sequence[tuple[int, float]], total: float
+    ) -> float:
         """Weighted Dice overlap of the query with entry i's closest example (0 if none shares)."""
         ew = self._docs[i].example_weights
         shared = self._index.shared(i, weights)
