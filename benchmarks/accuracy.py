@@ -304,6 +304,17 @@ def choose_layout(
     return best[0], best[3], best[4], [(lay, obj, res) for lay, obj, res, _, _ in tried]
 
 
+def choose_layouts(*, quick: bool = False) -> dict[str, str]:
+    """The layout `measure` gives each baseline, without the rest of the accuracy run.
+
+    benchmarks/speed.py run on its own times each baseline in this layout, as the full run
+    (which hands it part 1's choice) does.
+    """
+    kb = load_kb()
+    sets = load_sets(kb, quick=quick)
+    return {name: choose_layout(build, kb, sets)[0] for name, build in BASELINES.items()}
+
+
 def objective(figs: dict[str, float]) -> float:
     """tools/calibrate.py's objective."""
     return round(figs["correct"] + HELPFUL_WEIGHT * figs["helpful"], 2)

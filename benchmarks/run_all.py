@@ -110,7 +110,7 @@ the vocabulary does not grow with the entries, which is pessimistic for the matc
 questions: every question of dev.yaml and tests/data/queries.yaml, in and out of scope, {rounds}
 passes; methods interleaved question by question in one process pinned to one CPU; a method
 stops after {budget:.0f} s of timed work (slow baselines at large sizes: see "questions timed").
-Baselines use the layout chosen in part 1.
+Baselines use the layout chosen in part 1 (chosen the same way when this part runs alone).
 """
 
 E2E = """\
@@ -138,7 +138,7 @@ def _command(argv: list[str]) -> str:
 def run(sections: list[str], *, quick: bool, pairs: int) -> dict[str, Any]:
     """Run the chosen sections; return their data and run times."""
     results: dict[str, Any] = {}
-    layouts: dict[str, str] = {}
+    layouts: dict[str, str] | None = None  # speed chooses them itself when run without part 1
     for name in sections:
         start = time.perf_counter()
         print(f"[run_all] {name}…", file=sys.stderr, flush=True)

@@ -173,7 +173,7 @@ QUERY_PARTS = (
     ("homophone / pinyin correction", "phonetic.py", "correct"),
     ("segmentation (jieba)", "segment.py", "split"),
     ("scoring: features()", "match.py", "features"),
-    ("… nearest example (weighted Dice)", "match.py", "nearest_example"),
+    ("… nearest example (weighted Dice)", "match.py", "_nearest_example"),
     ("… fuzzy ratio over example questions", "score.py", "fuzzy"),
     ("… keyword scan", "match.py", "_keyword_scores"),
     ("decision", "decide.py", "decide"),
@@ -181,7 +181,8 @@ QUERY_PARTS = (
 STARTUP_PARTS = (
     ("jieba dictionary load", "__init__.py", "initialize"),
     ("domain words added to jieba", "__init__.py", "add_word"),
-    ("loading policies.yaml", "knowledge.py", "load_knowledge"),
+    ("loading policies.yaml", "knowledge/load.py", "load_knowledge"),
+    ("pinyin tables (cached JSON; pypinyin when missing)", "pinyin.py", "_cached"),
     ("homophone index (PhoneticCorrector)", "phonetic.py", "__init__"),
     ("analysing example questions (analyze)", "match.py", "analyze"),
     ("pinyin lookups (pypinyin), within the two rows above", "phonetic.py", "syllables"),
@@ -350,7 +351,16 @@ def _cli_peak_rss(env: dict[str, str]) -> float:
 def measure(
     *, quick: bool = False, layouts: dict[str, str] | None = None, sizes: Sequence[int] = SIZES
 ) -> dict[str, Any]:
-    """Every size in its own pinned process, then start-up and memory."""
+    """Every size in its own pinned process, then start-up and memory.
+
+    `layouts`: each baseline's index layout, as part 1 chose it; None chooses it here the
+    same way (benchmarks.accuracy.choose_layouts), so that a run of this part alone times
+    the baselines as the full run does.
+    """
+    if layouts is None:
+        from benchmarks.accuracy import choose_layouts
+
+        layouts = choose_layouts(quick=quick)
     runs = []
     for size in (0, 200) if quick else sizes:
         argv = [
@@ -360,7 +370,7 @@ def measure(
             "--worker",
             str(size),
             "--layouts",
-            json.dumps(layouts or {}),
+            json.dumps(layouts),
             "--rounds",
             "1" if quick else str(ROUNDS),
             "--budget",
@@ -434,7 +444,9 @@ def report(data: dict[str, Any]) -> str:
     rss_rows = [(f"{r['size']:,}", f"{r['ours_peak_rss_mb']:.0f}") for r in data["sizes"]]
     parts = [
         "Latency per question (the full `best_match` for the matcher; rank + the same "
-        "three-outcome decision for baselines), one core:",
+        "three-outcome decision for baselines), one core; baseline layouts: "
+        + ", ".join(f"{name} `{layout}`" for name, layout in (data["layouts"] or {}).items())
+        + ":",
         table(header, rows, "llrrrrrr"),
         "Start-up to first answer, seconds (`python -c` probe: interpreter start to the first "
         "answer; the columns split the time inside the process):",

@@ -123,6 +123,8 @@ def test_quick_accuracy_run_reports_every_method() -> None:
     for result in data["main"]:
         assert all(0 <= v <= 100 for v in result.dev.values())
         assert result.name in text
+    # benchmarks/speed.py run alone chooses each baseline's layout as this run does
+    assert accuracy.choose_layouts(quick=True) == data["layouts"]
 
 
 def test_the_thesaurus_maps_an_unknown_word_onto_its_one_known_group_member(

@@ -1,6 +1,9 @@
 """The house import rules (STYLE.md §2), enforced by walking every module's AST."""
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,13 +13,16 @@ from tests.conftest import ROOT
 CORE_LIBS = {
     "understand/normalize": {"opencc"},
     "understand/segment": {"jieba"},
-    "understand/phonetic": {"pypinyin"},
+    "understand/phonetic": set(),
+    "understand/pinyin": {"pypinyin"},
     "understand/match": set(),
+    "understand/index": set(),
     "understand/score": {"rapidfuzz"},
     "understand/decide": set(),
     "understand/tuning": set(),
     "understand/analyze": set(),
     "understand/context": set(),
+    "understand/cache": set(),
     "understand/weigh": set(),
     "knowledge/load": set(),
     "knowledge/entries": set(),
@@ -218,3 +224,37 @@ def test_nothing_but_the_entry_point_reads_the_environment() -> None:
             and node.attr in ("environ", "getenv")
         ]
         assert not reads, path.name
+
+
+def test_the_matcher_starts_without_pkg_resources() -> None:
+    # jieba would import setuptools' pkg_resources (~0.1 s at every start) to open its files
+    code = "import sys, bot.understand; print('pkg_resources' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_a_warm_start_does_not_load_pypinyin(tmp_path: Path) -> None:
+    # its phrase dictionary is ~50 MB; the readings the matcher needs are cached on disk
+    code = (
+        "import sys\n"
+        "from bot.knowledge import load_knowledge\n"
+        "from bot.understand import Matcher\n"
+        "m = Matcher(load_knowledge('tests/data/mini_kb/policies.yaml'))\n"
+        "print(m.best_match('底保咋申请').outcome, 'pypinyin' in sys.modules)\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}  # a cold cache
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert runs[0] == [runs[1][0], "True"]  # the first start computes and writes the tables
+    assert runs[1][1] == "False"

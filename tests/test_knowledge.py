@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.cli import main
 from bot.knowledge import KnowledgeError, load_knowledge, parse_knowledge
@@ -76,6 +77,34 @@ def test_yaml_syntax_error_names_its_line(tmp_path: Path) -> None:
     [problem] = problems_of(tmp_path, text)
     assert "YAML syntax error" in problem
     assert problem.startswith(f"{tmp_path / 'policies.yaml'}:")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [ROOT / "knowledge" / "policies.yaml", ROOT / "tests" / "data" / "mini_kb" / "policies.yaml"],
+    ids=["shipped", "mini_kb"],
+)
+def test_libyaml_and_the_pure_python_parser_give_the_same_entries_and_lines(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML is installed without libyaml")
+    fast, fast_problems = parse_knowledge(path)
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    slow, slow_problems = parse_knowledge(path)
+    assert fast == slow
+    assert [str(p) for p in fast_problems] == [str(p) for p in slow_problems]
+    assert fast is not None
+    assert all(e.line and all(e.question_lines) for e in fast.entries)
+
+
+def test_a_yaml_error_reads_as_the_pure_python_parser_words_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = VALID.replace("    keywords: [低保, 吃低保]", "    keywords: [低保, 吃低保")
+    fast = problems_of(tmp_path, text)
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    assert fast == problems_of(tmp_path, text)
 
 
 @pytest.mark.parametrize(

@@ -176,7 +176,10 @@ def test_help_imports_neither_telegram_nor_the_matcher_libraries() -> None:
 def test_kb_check_and_match_import_neither_telegram_nor_matplotlib(
     argv: list[str], stdin: str
 ) -> None:
-    assert loaded_by(argv, stdin) == ["0", "jieba", "pypinyin"]
+    loaded = loaded_by(argv, stdin)
+    # jieba builds the matcher; pypinyin only on a cold start (its readings are cached)
+    assert loaded[:2] == ["0", "jieba"]
+    assert set(loaded[2:]) <= {"pypinyin"}
 
 
 def test_the_report_without_its_extra_says_how_to_install_it(tmp_path: Path) -> None:

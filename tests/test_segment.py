@@ -1,4 +1,5 @@
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -6,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.understand import Matcher, normalize_text
-from bot.understand.segment import cache_dir, core_dictionary
+from bot.understand.cache import cache_dir
+from bot.understand.segment import core_dictionary
 
 
 @pytest.mark.parametrize(
@@ -45,6 +47,15 @@ def test_core_dictionary_keeps_common_words_and_drops_rare_ones() -> None:
     assert core_dictionary() == core_dictionary()  # written once, then reused
 
 
+@pytest.fixture
+def fresh_cache() -> Iterator[None]:
+    """cache_dir() is decided once per process: forget it around a test that moves HOME."""
+    cache_dir.cache_clear()
+    yield
+    cache_dir.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_cache")
 def test_the_trimmed_dictionary_is_cached_privately_and_a_tampered_copy_is_rewritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,6 +70,7 @@ def test_the_trimmed_dictionary_is_cached_privately_and_a_tampered_copy_is_rewri
     assert path.read_bytes() == good  # the digest beside it gave it away
 
 
+@pytest.mark.usefixtures("fresh_cache")
 def test_a_cache_folder_others_can_write_is_not_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from itertools import accumulate
 
 from bot.knowledge import Entry, KnowledgeBase
 from bot.understand.analyze import Query
 from bot.understand.decide import Candidate, Match, Outcome, decide
+from bot.understand.index import TokenIndex
 from bot.understand.normalize import normalize_text
 from bot.understand.phonetic import PhoneticCorrector
 from bot.understand.score import Features, combine, fuzzy
@@ -31,25 +35,11 @@ from bot.understand.weigh import TokenWeights
 
 @dataclass
 class _Doc:
-    entry_id: str
-    examples: list[frozenset[str]] = field(default_factory=list)
-    example_texts: list[str] = field(default_factory=list)
-    example_weights: list[float] = field(default_factory=list)
-    compacts: list[str] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)
-    credit: dict[str, float] = field(default_factory=dict)
-    # token → indexes of the examples that contain it
-    token_examples: dict[str, list[int]] = field(default_factory=dict)
+    """What scoring reads of one entry besides the index: its id and example texts."""
 
-    def nearest_example(self, weights: dict[str, float], total: float) -> float:
-        """Weighted Dice overlap of the query with its closest example (0 if none shares)."""
-        shared: dict[int, float] = defaultdict(float)
-        for token, w in weights.items():
-            for j in self.token_examples.get(token, ()):
-                shared[j] += w
-        return max(
-            (2 * s / (total + self.example_weights[j]) for j, s in shared.items()), default=0.0
-        )
+    entry_id: str
+    example_texts: list[str]
+    example_weights: array[float]
 
 
 class Matcher:
@@ -80,18 +70,14 @@ class Matcher:
         )
         # The knowledge base is edited text: typo correction is for villagers' questions only.
         self.corrector: PhoneticCorrector | None = None
-        self._docs = [self._index_entry(e) for e in kb.entries]
+        self._index = TokenIndex()
         self._keyword_entries: dict[str, set[int]] = defaultdict(set)
-        for i, doc in enumerate(self._docs):
-            for key in doc.keywords:
-                if 2 <= len(key) <= MAX_KEYWORD:
-                    self._keyword_entries[key].add(i)
-        self._keyword_spread = self._spread()
+        self._docs, tokens = self._index_entries(kb.entries)
+        self._index.freeze(MAX_POOL, len(self._docs))
         self._smalltalk = frozenset(i for i, e in enumerate(kb.entries) if e.is_smalltalk)
         self._referrals = frozenset(e.id for e in kb.entries if e.is_referral)
-        self._postings = self._invert()
         n = len(self._docs)
-        self._idf = {t: math.log((n + 1) / (len(p) + 0.5)) for t, p in self._postings.items()}
+        self._idf = {t: math.log((n + 1) / (p + 0.5)) for t, p in self._index.sizes()}
         top_idf = math.log((n + 1) / 0.5)  # a word only one entry uses, or none
         self._evidence_floor = top_idf * self.weights.min_evidence
         unknown_idf = top_idf * self.weights.unknown_token
@@ -99,22 +85,38 @@ class Matcher:
         self._weigh = TokenWeights(
             self._idf, unknown_idf, self.segmenter, aspects, self.weights, opts
         )
-        for doc in self._docs:
-            doc.example_weights = [sum(self.weight(t) for t in x) for x in doc.examples]
+        by_id = [self.weight(t) for t in self._index.ids]  # ids count up from 0
+        for doc, examples in zip(self._docs, tokens, strict=True):
+            doc.example_weights = array("d", (sum(map(by_id.__getitem__, x)) for x in examples))
         if opts.phonetic:
             self.corrector = self._corrector(keywords)
 
-    def _invert(self) -> dict[str, list[int]]:
-        """Token → the entries whose examples, keywords or title credit it."""
-        postings: dict[str, list[int]] = defaultdict(list)
-        for i, doc in enumerate(self._docs):
-            for token in doc.credit:
-                postings[token].append(i)
-        return postings
+    def _index_entries(
+        self, entries: Sequence[Entry]
+    ) -> tuple[list[_Doc], list[list[array[int]]]]:
+        """Index every entry; return their docs and the ids of each example's distinct tokens."""
+        docs, tokens, texts = [], [], []
+        # keywords recur across entries (低保, 雨露计划): each is analysed once
+        seen: dict[str, Query] = {}
+        for i, entry in enumerate(entries):
+            examples = [self.analyze(q) for q in (*entry.questions, entry.title)]
+            keywords = [seen.get(k) or seen.setdefault(k, self.analyze(k)) for k in entry.keywords]
+            self._index_entry(i, examples, keywords)
+            docs.append(_Doc(entry.id, [ex.joined for ex in examples], array("d")))
+            ids = self._index.ids
+            tokens.append(
+                [array("i", map(ids.__getitem__, dict.fromkeys(x.tokens))) for x in examples]
+            )
+            texts.append("\n".join(x.compact for x in (*examples, *keywords)))
+            for key in (k.compact for k in keywords):
+                if 2 <= len(key) <= MAX_KEYWORD:
+                    self._keyword_entries[key].add(i)
+        self._keyword_spread = self._spread(texts)
+        return docs, tokens
 
     def _corrector(self, keywords: set[str]) -> PhoneticCorrector:
         """Homophone correction towards the knowledge base's own words."""
-        words, lexicon = set(self._postings), self.kb.lexicon
+        words, lexicon = set(self._index.ids), self.kb.lexicon
         return PhoneticCorrector(
             [*keywords, *(w for w in words if len(w) >= 3), *lexicon.synonyms.values()],
             vocabulary=[*words, *lexicon.fillers, *lexicon.synonyms],
@@ -122,26 +124,34 @@ class Matcher:
             fillers=lexicon.fillers,
         )
 
-    def _spread(self) -> dict[str, int]:
+    def _spread(self, texts: Sequence[str]) -> dict[str, int]:
         """Count, for each keyword, the entries whose examples or keywords contain it.
 
         A keyword villagers also use as context in other topics' questions (建档立卡户 in
         「俺家是建档立卡户 娃上高中…」) says little about which topic is asked.
         """
-        texts = ["\n".join((*doc.compacts, *doc.keywords)) for doc in self._docs]
-        return {k: max(1, sum(k in t for t in texts)) for k in self._keyword_entries}
+        # one search of all the texts per keyword, jumping to the next entry at each hit:
+        # the cost follows the entries that contain it, not all entries
+        whole = "\0".join(texts)
+        starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
+        spread = {}
+        for key in self._keyword_entries:
+            count, at = 0, whole.find(key)
+            while at != -1:
+                count += 1
+                at = whole.find(key, starts[bisect_right(starts, at)])
+            spread[key] = max(1, count)
+        return spread
 
     def _normalize(self, text: str) -> str:
         if self.options.normalize:
             return normalize_text(text)
         return " ".join(text.split())
 
-    def _index_entry(self, entry: Entry) -> _Doc:
-        examples = [self.analyze(q) for q in (*entry.questions, entry.title)]
-        keywords = [self.analyze(k) for k in entry.keywords]
+    def _index_entry(self, i: int, examples: list[Query], keywords: list[Query]) -> None:
         token_examples: dict[str, list[int]] = defaultdict(list)
         for j, ex in enumerate(examples):
-            for token in set(ex.tokens):
+            for token in dict.fromkeys(ex.tokens):
                 token_examples[token].append(j)
         # A word the entry's keywords or title use, or that several of its examples share, is
         # what the entry is about; a word of one story-like example (孩子, 上学 in a training
@@ -151,15 +161,7 @@ class Matcher:
         }
         for t in (*examples[-1].tokens, *(t for k in keywords for t in k.tokens)):
             credit[t] = 1.0
-        return _Doc(
-            entry.id,
-            credit=credit,
-            token_examples=dict(token_examples),
-            examples=[frozenset(ex.tokens) for ex in examples],
-            example_texts=[ex.joined for ex in examples],
-            compacts=[ex.compact for ex in examples],
-            keywords=[k.compact for k in keywords],
-        )
+        self._index.add(i, credit, token_examples)
 
     def analyze(self, text: str) -> Query:
         """Normalize, correct and segment `text` into the form the scorer compares."""
@@ -200,41 +202,33 @@ class Matcher:
         weights = {t: self.weight(t) for t in dict.fromkeys(query.tokens)}
         total = sum(weights.values())
         keyword = self._keyword_scores(query.compact)
-        pool = self._candidates(weights, keyword)
+        known = self._index.known(weights)
+        # entries sharing a keyword or a word with the question, the rarest words first
+        pool = self._index.pool(known, keyword, MAX_POOL)
         if not pool:
             return []
         # A question of one or two common words is weak evidence for any entry, however
         # completely an entry covers it (「在不」, 「是咋回事」).
         evidence = max(total, self._evidence_floor)
-        coverage = {
-            i: sum(w * self._docs[i].credit.get(t, 0.0) for t, w in weights.items()) / evidence
-            for i in pool
-        }
+        coverage = self._index.coverage(known, pool)
+        for i in coverage:
+            coverage[i] /= evidence
         best = heapq.nlargest(shortlist, pool, key=lambda i: coverage[i] + keyword.get(i, 0.0))
         out = []
         for i in best:
             doc = self._docs[i]
-            ex = doc.nearest_example(weights, total)
+            ex = self._nearest_example(i, known, total)
             fz = fuzzy(query.joined, doc.example_texts)
             out.append(Features(i, coverage[i], ex, keyword.get(i, 0.0), fz))
         return out
 
-    def _candidates(self, weights: dict[str, float], keyword: dict[int, float]) -> set[int]:
-        """Entries sharing a keyword or a word with the question, the rarest words first.
-
-        Words whose entries would take the pool past MAX_POOL add none (they still count in
-        the coverage of the entries already in): with 10,000 entries a word like 孩子 would
-        otherwise bring in thousands that cannot win. The rarest word is always used.
-        """
-        pool = set(keyword)
-        for token in sorted(weights, key=lambda t: len(self._postings.get(t, ()))):
-            postings = self._postings.get(token)
-            if not postings:
-                continue
-            if pool and len(pool) + len(postings) > MAX_POOL:
-                break
-            pool.update(postings)
-        return pool
+    def _nearest_example(
+        self, i: int, weights: Sequence[tuple[int, float]], total: float
+    ) -> float:
+        """Weighted Dice overlap of the query with entry i's closest example (0 if none shares)."""
+        ew = self._docs[i].example_weights
+        shared = self._index.shared(i, weights)
+        return max((2 * s / (total + ew[j]) for j, s in shared.items()), default=0.0)
 
     def rank(self, text: str) -> list[Candidate]:
         """Score every plausible entry for `text`, best first.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from functools import cache
+
+from bot.understand.pinyin import char_table, word_readings
 
 _HANZI_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
@@ -19,43 +20,19 @@ _FUNCTION_CHARS = frozenset("不了的是吗呢吧啊呀有没在和就都也还
 _MIN_PINYIN_COVER = 0.7
 
 
-def _pinyin(text: str) -> list[str]:
-    # Imported on first use (building a Matcher): pypinyin's tables take 0.15 s to import, and
-    # `policybot --help` or `policybot log stats` never need them.
-    from pypinyin import Style, lazy_pinyin
-
-    return list(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
-
-
-@cache
-def _char_syllable(ch: str) -> str:
-    return _pinyin(ch)[0]
-
-
 def syllables(text: str) -> tuple[str, ...]:
     """Return the toneless pinyin of each character of a Chinese `text`, read one by one.
 
     Homophone typos are matched on each character's own (most common) reading, the same for
     the typed text and the known terms; that keeps a question's cost to a table lookup.
     """
-    return tuple(_char_syllable(ch) for ch in text)
+    table = char_table()
+    return tuple(table.get(ch, ch) for ch in text)
 
 
 def syllables_of_words(words: list[str]) -> dict[str, tuple[str, ...]]:
-    """Pinyin of many all-Chinese words in one pypinyin call (each call has a fixed cost)."""
-    out: dict[str, tuple[str, ...]] = {}
-    current: list[str] = []
-    pending = iter(words)
-    for item in _pinyin("\n".join(words)):
-        if item.strip():
-            current.append(item)
-            continue
-        out[next(pending)] = tuple(current)
-        current = []
-    last = next(pending, None)
-    if last is not None:
-        out[last] = tuple(current)
-    return out
+    """Pinyin of many all-Chinese words, each read as a word (多音字 as in context)."""
+    return word_readings(words)
 
 
 _TONED = re.compile(r"[\u00c0-\u024f\u01cd-\u01dc]")

@@ -6,11 +6,32 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
+from bot.understand.cache import cache_dir
 from bot.understand.context import join_numbers, looks_like_context, place_names
+
+
+def _import_jieba() -> Any:  # jieba has no type hints
+    """Import jieba without pkg_resources.
+
+    jieba 0.42 imports setuptools' pkg_resources (a tenth of a second and several MB at every
+    start) only to open its own data files, and opens them directly when it is missing.
+    """
+    hide = "jieba" not in sys.modules and "pkg_resources" not in sys.modules
+    if hide:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # import fails
+    try:
+        import jieba
+    finally:
+        if hide:
+            del sys.modules["pkg_resources"]  # a later `import pkg_resources` works as ever
+    return jieba
+
+
 
 # A domain word gets this frequency so that jieba keeps it whole (雨露计划, 先诊疗后付费) even
 # where the general dictionary would prefer a split; well above any common word's frequency.
@@ -28,7 +49,7 @@ def core_dictionary() -> Path:
     The copy lives in a private cache folder (never a shared temp path another user could
     fill first) and is checked against the digest written beside it before it is used.
     """
-    import jieba  # on first use, as in Segmenter: jieba's import costs 0.1 s (pkg_resources)
+    jieba = _import_jieba()  # on first use, as in Segmenter
 
     source = Path(jieba.__file__).resolve().parent / "dict.txt"
     stat = source.stat()
@@ -50,20 +71,6 @@ def core_dictionary() -> Path:
     return target
 
 
-def cache_dir() -> Path:
-    """A folder only this user can write: ~/.cache/policybot, else a fresh private temporary
-    folder."""
-    folder = Path.home() / ".cache" / "policybot"
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = folder.stat()
-        if st.st_uid == os.getuid() and not st.st_mode & 0o022:
-            return folder
-    except OSError:
-        pass
-    return Path(tempfile.mkdtemp(prefix="policybot-"))
-
-
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -79,7 +86,7 @@ class Segmenter:
         fillers: Iterable[str] = (),
     ) -> None:
         """Load jieba's dictionary once and add the domain `words` and lexicon to it."""
-        import jieba  # here, not at the top: commands that never match a question skip it
+        jieba = _import_jieba()  # here, not at the top: commands that never match skip it
 
         jieba.setLogLevel(logging.WARNING)
         dictionary = core_dictionary()
