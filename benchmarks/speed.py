@@ -46,10 +46,14 @@ SIZES = (0, 1000, 10000)  # 0: the shipped knowledge base as it is
 ROUNDS = 3  # passes over the question list per method
 BUDGET_S = 40.0  # time a method may spend being timed per size; slow baselines stop early
 OURS = "this matcher"
-TARGET_QPS = 300.0
+# issue 13's targets (province scale: 10,000 entries on one core)
+TARGET_QPS = 1000.0
 TARGET_P99_MS = 5.0
-TARGET_WARM_S = 1.5
-TARGET_RSS_MB = 150.0
+TARGET_BIG_RSS_MB = 250.0
+TARGET_BIG_BUILD_S = 8.0
+TARGET_WARM_S = 0.8
+TARGET_WARM_OVER_IMPORTS = 1.2
+TARGET_RSS_MB = 90.0
 
 
 def synthetic_kb(kb: KnowledgeBase, size: int, seed: int = 13) -> KnowledgeBase:
@@ -414,22 +418,40 @@ def report(data: dict[str, Any]) -> str:
         "index build s",
     ]
     st = data["startup"]
-    shipped, biggest = data["sizes"][0], data["sizes"][-1]
+    biggest = data["sizes"][-1]
+    big, warm = biggest["stats"][OURS], st["warm"]
+    over_imports = st["cli_warm_first_answer"] / warm["import"] if warm["import"] else 0.0
     checks = [
         (
             f"≥ {TARGET_QPS:.0f} questions/s at {biggest['size']:,} entries",
-            f"{biggest['stats'][OURS]['qps']:,.0f}",
-            biggest["stats"][OURS]["qps"] >= TARGET_QPS,
+            f"{big['qps']:,.0f}",
+            big["qps"] >= TARGET_QPS,
         ),
         (
-            f"p99 ≤ {TARGET_P99_MS:.0f} ms at the shipped size",
-            f"{shipped['stats'][OURS]['p99']:.2f} ms",
-            shipped["stats"][OURS]["p99"] <= TARGET_P99_MS,
+            f"p99 ≤ {TARGET_P99_MS:.0f} ms at {biggest['size']:,} entries",
+            f"{big['p99']:.2f} ms",
+            big["p99"] <= TARGET_P99_MS,
         ),
         (
-            f"start-up ≤ {TARGET_WARM_S} s warm (`policybot match` to first answer)",
+            f"peak RSS ≤ {TARGET_BIG_RSS_MB:.0f} MB at {biggest['size']:,} entries (matcher)",
+            f"{biggest['ours_peak_rss_mb']:.0f} MB",
+            biggest["ours_peak_rss_mb"] <= TARGET_BIG_RSS_MB,
+        ),
+        (
+            f"matcher build ≤ {TARGET_BIG_BUILD_S:.0f} s at {biggest['size']:,} entries "
+            "(index only; YAML parsing and validation come on top)",
+            f"{biggest['builds'][OURS]:.1f} s",
+            biggest["builds"][OURS] <= TARGET_BIG_BUILD_S,
+        ),
+        (
+            f"warm `policybot match` to first answer ≤ {TARGET_WARM_S} s, shipped KB",
             f"{st['cli_warm_first_answer']:.2f} s",
             st["cli_warm_first_answer"] <= TARGET_WARM_S,
+        ),
+        (
+            f"…and ≤ {TARGET_WARM_OVER_IMPORTS}× its own imports",
+            f"{over_imports:.1f}×",
+            0 < over_imports <= TARGET_WARM_OVER_IMPORTS,
         ),
         (
             f"peak RSS ≤ {TARGET_RSS_MB:.0f} MB (`policybot match`, shipped size)",
