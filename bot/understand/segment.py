@@ -32,7 +32,6 @@ def _import_jieba() -> Any:  # jieba has no type hints
     return jieba
 
 
-
 # A domain word gets this frequency so that jieba keeps it whole (雨露计划, 先诊疗后付费) even
 # where the general dictionary would prefer a split; well above any common word's frequency.
 DOMAIN_FREQ = 200_000
