@@ -1,10 +1,11 @@
 """The container recipe without docker: the Dockerfile parsed, its CMD and HEALTHCHECK run in
-this environment against the Bot API stand-in; compose.yaml."""
+this environment against the Bot API stand-in; compose.yaml, the settings template, the guide."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.cli import build_parser
+from bot.config import Settings
 from tests.conftest import ROOT
 from tests.fakes.botapi import TOKEN, message_update, running_fake, wait_until
 
@@ -170,3 +173,41 @@ def test_compose_runs_the_image_with_the_log_on_a_named_volume() -> None:
     name, target = volume.split(":")
     assert (target, name in compose["volumes"]) == (VOLUME, True)
     assert bot["env_file"] == "policybot.env"
+    assert "policybot.env" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+
+
+def test_the_settings_template_names_only_real_settings_and_they_parse() -> None:
+    # the template promises what it is (compose's env_file, systemd's EnvironmentFile=)
+    assert not (ROOT / ".env.example").exists()
+    text = (ROOT / "policybot.env.example").read_text(encoding="utf-8")
+    values = dict(
+        line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#")
+    )
+    commented = {
+        line[2:].split("=", 1)[0]
+        for line in text.splitlines()
+        if line.startswith("# ") and "=" in line and line[2:].split("=", 1)[0].isupper()
+    }
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in {*values, *commented}:
+        assert f"| `{name}` |" in readme, f"{name} is not a setting the README explains"
+    Settings.from_env(values)  # every value given is a valid one
+
+
+def test_the_deploy_guide_names_real_settings_and_commands_that_parse() -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in set(re.findall(r"\b(?:POLICYBOT_[A-Z_]+|TELEGRAM_BOT_TOKEN)\b", guide)):
+        assert f"| `{name}` |" in readme, name
+    # on a line of their own in a code block, and `inline`; "log …" names the group
+    commands = re.findall(
+        r"^(?:docker compose exec bot )?policybot (.+?)(?:\s+#.*)?$", guide, re.M
+    )
+    commands += re.findall(r"`(?:docker compose exec bot )?policybot ([^`]+)`", guide)
+    commands = [c.replace("--before …", "--before 2026-06-01") for c in commands if c != "log …"]
+    assert {"health", "serve", "log purge --before 2026-06-01"} <= set(commands)
+    for command in commands:
+        build_parser().parse_args(shlex.split(command))
+    assert "It stands\nin for a `/healthz` route" in guide
+    assert 'sqlite3 policybot.sqlite3 ".backup backup.sqlite3"' in guide
+    assert "ExecStart=/opt/policybot/bin/policybot serve" in guide
