@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--no-greeting", action="store_true", help="do not print the greeting")
     sub.add_parser("serve", help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")
     sub.add_parser("match", help='JSON lines {"q": …} on stdin → one verdict per line')
+    sub.add_parser("health", help="exit 0 if the knowledge base loads and the log answers")
     kb = sub.add_parser("kb", help="knowledge-base tools for editors")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
     check = kb_sub.add_parser("check", help="validate the knowledge base (FILE:LINE: messages)")
@@ -70,13 +71,13 @@ def main(
         settings = Settings.from_env(os.environ if env is None else env)
     except ConfigError as exc:
         stderr.write(f"policybot: {exc}\n")
-        return 2
+        return 1 if args.command == "health" else 2  # Docker reserves a health check's 2
     _configure_logging(settings, stderr)
     try:
         return _dispatch(args, settings, stdin, stdout, stderr)
     except ConfigError as exc:
         stderr.write(f"policybot: {exc}\n")
-        return 2
+        return 1 if args.command == "health" else 2  # Docker reserves a health check's 2
     except KnowledgeError as exc:
         for problem in exc.problems:
             stderr.write(f"{problem}\n")
@@ -145,6 +146,10 @@ def _dispatch(
         except BotApiUnreachable as exc:  # host, error and the proxy hint, in one line
             stderr.write(f"policybot: {exc}\n")
             return 3
+    if args.command == "health":
+        from bot.health import check_health
+
+        return check_health(settings, stdout, stderr)
     if args.command == "match":
         return _match(_matcher(settings.kb_path), stdin, stdout)
     if args.command == "kb":

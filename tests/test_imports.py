@@ -70,6 +70,7 @@ ALLOWED = {
     "dialogue": {"understand", "knowledge", "store", "messages"},
     "review": {"understand", "knowledge", "store", "messages", "privacy", "config"},
     "console": {"dialogue", "messages"},
+    "health": {"config", "knowledge", "store"},
     "handlers": {
         "config",
         "dialogue",

@@ -2,6 +2,7 @@
 queue and the schema with its migrations."""
 
 from bot.store.log import BACKLOG_LIMIT, BUSY_TIMEOUT, RETRY_INTERVAL, Store
+from bot.store.probe import StoreUnhealthy, probe
 from bot.store.records import (
     FAILED,
     IGNORED,
@@ -50,6 +51,8 @@ __all__ = [
     "Purge",
     "QuestionRecord",
     "Store",
+    "StoreUnhealthy",
     "migrate",
+    "probe",
     "storable",
 ]
