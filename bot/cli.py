@@ -101,6 +101,8 @@ def _configure_logging(settings: Settings, stream: TextIO) -> None:
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # aiosqlite logs every statement's parameters at DEBUG: the inbox's raw updates among them
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     # Questions may reach a log (DEBUG, a traceback): personal numbers are masked there too.
     # …and no command's log shows the bot token or the webhook secret (PTB logs the Bot API
     # URL, with the token, at DEBUG; setWebhook's parameters carry the secret)

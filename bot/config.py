@@ -22,6 +22,9 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 # How long `serve` keeps trying to reach the Bot API at start before it gives up (seconds).
 DEFAULT_CONNECT_WINDOW = 120.0
+# How long a SIGTERM'd `serve` goes on handling the updates in hand (Heroku kills after 30 s);
+# those left are answered at the next start.
+DEFAULT_STOP_GRACE = 20.0
 
 
 class ConfigError(Exception):
@@ -44,6 +47,7 @@ class Settings:
     connect_window: float = DEFAULT_CONNECT_WINDOW
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    stop_grace: float = DEFAULT_STOP_GRACE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -66,6 +70,7 @@ class Settings:
             connect_window=_seconds(env, "POLICYBOT_CONNECT_WINDOW", DEFAULT_CONNECT_WINDOW),
             web_host=(env.get("POLICYBOT_WEB_HOST") or "").strip() or "127.0.0.1",
             web_port=web_port,
+            stop_grace=_seconds(env, "POLICYBOT_STOP_GRACE", DEFAULT_STOP_GRACE),
         )
 
     def require_token(self) -> str:

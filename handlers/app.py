@@ -34,11 +34,12 @@ from bot.store import Store
 from bot.understand import Matcher
 from handlers import staff, villager
 from handlers.errors import error_handler
+from handlers.inbox import GracefulApplication, Inbox, InboxUpdateProcessor
 from handlers.polling import TolerantBot
 from handlers.reach import BotApiUnreachable, proxied, reach_bot_api, where
 from handlers.runtime import RUNTIME_KEY, Callback, Runtime
 from handlers.runtime import villager as villager_of
-from handlers.transport import ChatRateLimiter, PerChatUpdateProcessor, RetryingRequest
+from handlers.transport import ChatRateLimiter, RetryingRequest
 from handlers.upkeep import KnowledgeWatch, upkeep_forever
 
 logger = logging.getLogger(__name__)
@@ -122,11 +123,13 @@ def build_application(
     warnings.filterwarnings(
         "ignore", message=r".*`retry_after` will be of type", category=PTBDeprecationWarning
     )
+    inbox = Inbox()
     lifecycle = _Lifecycle(
-        settings, matcher, upkeep_interval, flood if flood is not None else FloodLimiter()
+        settings, matcher, upkeep_interval, flood if flood is not None else FloodLimiter(), inbox
     )
     bot = TolerantBot(
         settings.require_token(),
+        inbox=inbox,
         **({"base_url": settings.telegram_base_url} if settings.telegram_base_url else {}),
         request=proxied(
             RetryingRequest, settings, read_timeout=read_timeout, connection_pool_size=256
@@ -138,8 +141,9 @@ def build_application(
     )
     app = (
         ApplicationBuilder()
+        .application_class(GracefulApplication, {"stop_grace": settings.stop_grace})
         .bot(bot)
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(InboxUpdateProcessor(inbox))
         .post_init(lifecycle.post_init)
         .post_shutdown(lifecycle.post_shutdown)
         .build()
@@ -240,8 +244,14 @@ class _Lifecycle:
     """Open the store when the bot starts, close it when it stops, deliver editor answers."""
 
     def __init__(
-        self, settings: Settings, matcher: Matcher, upkeep_interval: float, flood: FloodLimiter
+        self,
+        settings: Settings,
+        matcher: Matcher,
+        upkeep_interval: float,
+        flood: FloodLimiter,
+        inbox: Inbox,
     ) -> None:
+        self._inbox = inbox
         self._settings = settings
         self._matcher = matcher
         self._upkeep_interval = upkeep_interval
@@ -262,6 +272,9 @@ class _Lifecycle:
             kb_path=self._settings.kb_path,
         )
         logger.info("database %s open", self._settings.db_path)
+        if not self._settings.webhook_url:  # a webhook's update is confirmed by answering it
+            self._inbox.bind(self._store)
+            await self._inbox.resume(app)
         try:
             await app.bot.set_my_commands([BotCommand(c, d) for c, d in _VILLAGER_COMMANDS])
         except TelegramError as exc:
@@ -276,6 +289,7 @@ class _Lifecycle:
             self._upkeep.cancel()
             await asyncio.gather(self._upkeep, return_exceptions=True)
         if self._store is not None:
+            self._inbox.bind(None)
             await self._store.close()
             self._store = None
             logger.info("database closed")

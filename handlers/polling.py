@@ -17,6 +17,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from handlers.inbox import Inbox
+
 logger = logging.getLogger(__name__)
 # PTB logs the whole raw batch, villagers' texts included, with a traceback, before it raises
 _PTB_PARSE_ERROR = "Error while parsing updates!"
@@ -30,11 +32,14 @@ class _HidePtbParseError(logging.Filter):
 class TolerantBot(ExtBot[None]):
     """ExtBot whose get_updates skips, once and with a log line, updates it cannot parse."""
 
-    __slots__ = ()
+    __slots__ = ("_inbox",)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """As ExtBot; PTB's own log of an unparseable batch (raw texts) is silenced."""
+    def __init__(self, *args: Any, inbox: Inbox | None = None, **kwargs: Any) -> None:
+        """As ExtBot; each fetched batch is kept in `inbox` before PTB sees it. PTB's own log
+        of an unparseable batch (raw texts) is silenced."""
         super().__init__(*args, **kwargs)
+        with self._unfrozen():
+            self._inbox = inbox if inbox is not None else Inbox()
         logging.getLogger("telegram.Bot").addFilter(_HidePtbParseError())
         logging.getLogger("telegram.ext.ExtBot").addFilter(_HidePtbParseError())
 
@@ -46,7 +51,22 @@ class TolerantBot(ExtBot[None]):
         allowed_updates: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> tuple[Update, ...]:
-        """PTB's get_updates; a batch it cannot parse is fetched again and read one by one."""
+        """PTB's get_updates, kept in the inbox before it is returned (and so confirmed).
+
+        A batch PTB cannot parse is fetched again and read one by one.
+        """
+        return await self._inbox.keep(
+            await self._fetch(offset, limit, timeout, allowed_updates, **kwargs)
+        )
+
+    async def _fetch(
+        self,
+        offset: int | None,
+        limit: int | None,
+        timeout: Any,  # noqa: ASYNC109 — PTB's signature
+        allowed_updates: Sequence[str] | None,
+        **kwargs: Any,
+    ) -> tuple[Update, ...]:
         try:
             return await super().get_updates(
                 offset=offset,

@@ -34,12 +34,18 @@ def test_variables_are_read() -> None:
     assert s.log_level == "DEBUG"
 
 
+def test_stop_grace_defaults_to_20_seconds_and_is_read() -> None:
+    assert Settings.from_env({}).stop_grace == 20.0
+    assert Settings.from_env({"POLICYBOT_STOP_GRACE": "2.5"}).stop_grace == 2.5
+
+
 @pytest.mark.parametrize(
     ("env", "name"),
     [
         ({"POLICYBOT_ADMINS": "12,bob"}, "POLICYBOT_ADMINS"),
         ({"POLICYBOT_LOG_LEVEL": "LOUD"}, "POLICYBOT_LOG_LEVEL"),
         ({"PORT": "http"}, "PORT"),
+        ({"POLICYBOT_STOP_GRACE": "soon"}, "POLICYBOT_STOP_GRACE"),
     ],
 )
 def test_invalid_values_name_their_variable(env: dict[str, str], name: str) -> None:

@@ -1,7 +1,7 @@
 """Crash safety: SIGKILL `policybot serve` in the middle of a burst of questions.
 
 Every question whose reply Telegram received must be in `policybot log export --csv`, and the
-restarted bot must answer again.
+restarted bot answers every question the killed one had not.
 """
 
 from __future__ import annotations
@@ -97,6 +97,8 @@ def test_sigkill_mid_burst_loses_no_answered_question_and_the_bot_answers_after_
         proc = start(tmp_path, env, "second.log")
         try:
             assert wait_until(lambda: bool(fake.calls("getUpdates")), timeout=90)
+            # the inbox: what the killed bot fetched and did not answer is answered now
+            assert wait_until(lambda: answered(fake) == set(VILLAGERS), timeout=90)
             fake.push(message_update(LATECOMER, text="低保咋申请"))
             assert wait_until(lambda: bool(fake.messages(LATECOMER)), timeout=30)
             assert wait_until(lambda: fake.pending_updates() == 0, timeout=30)
@@ -112,12 +114,13 @@ def test_sigkill_mid_burst_loses_no_answered_question_and_the_bot_answers_after_
     assert "低保" in latecomer.text
     assert (user_key(LATECOMER), "低保咋申请") in logged
     assert {(user_key(v), question_of(v)) for v in answered(fake)} <= logged
-    # PTB confirms a batch of updates to Telegram when it fetches the next one, not when they
-    # are handled: questions fetched but not yet handled by the killed bot are neither
-    # answered nor logged, and Telegram does not send them again (docs/reliability.md).
-    # What was fetched and not confirmed comes again: at most one batch is answered twice.
+    # Each fetched update is kept in the inbox before PTB confirms it to Telegram, and marked
+    # handled when its handlers are done: a reply that went out before the kill, and whose
+    # update was not marked yet, is sent again (at-least-once; docs/reliability.md).
     replies = [c.chat_id for c in fake.messages() if c.chat_id in VILLAGERS]
-    assert len(replies) - len(set(replies)) <= 100
+    twice = len(replies) - len(set(replies))
+    print(f"killed after {len(before_restart)} of {len(VILLAGERS)}: 0 lost, {twice} twice")
+    assert twice <= len(before_restart)
     second_log = (tmp_path / "second.log").read_text(encoding="utf-8")
     assert "Traceback" not in second_log
     assert "corrupt" not in second_log

@@ -45,6 +45,7 @@ TABLES = [
     "answered_chats",
     "audit",
     "feedback",
+    "inbox",
     "questions",
     "staff",
     "unanswered",

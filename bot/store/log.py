@@ -16,6 +16,7 @@ import aiosqlite
 from bot.privacy import mask_pii
 from bot.store.corrections import CorrectionStore
 from bot.store.figures import FiguresStore
+from bot.store.inbox import InboxStore
 from bot.store.records import (
     REPLYABLE_OUTCOMES,
     QuestionRecord,
@@ -42,7 +43,7 @@ RETRY_INTERVAL = 5.0  # seconds between attempts while it fails: each may wait t
 BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock (a staff command)
 
 
-class Store(CorrectionStore, FiguresStore, StaffStore, RetentionStore):
+class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStore):
     """Async access to the SQLite log; one connection per process."""
 
     def __init__(

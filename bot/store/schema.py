@@ -139,6 +139,23 @@ async def _v6(db: aiosqlite.Connection) -> None:
     await db.commit()
 
 
+async def _v7(db: aiosqlite.Connection) -> None:
+    """The inbox: every update fetched from Telegram, kept until it has been handled, so that
+    a killed bot answers it after its restart (and a re-fetched one is not answered twice)."""
+    await db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS inbox (
+            update_id INTEGER PRIMARY KEY,
+            raw TEXT,  -- the update's JSON (a villager's words): NULL once handled
+            fetched_at TEXT NOT NULL,
+            handled_at TEXT
+        );
+        CREATE INDEX IF NOT EXISTS inbox_unhandled ON inbox(update_id) WHERE handled_at IS NULL;
+        """
+    )
+    await db.commit()
+
+
 # Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
 # Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
 # released one: append a new one.
@@ -149,6 +166,7 @@ MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (
     _v4,
     _v5,
     _v6,
+    _v7,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,93 @@
+"""The inbox: updates fetched from Telegram, kept until handled (at-least-once delivery).
+
+Telegram forgets an update once the next getUpdates confirms it, and python-telegram-bot
+confirms a batch when it fetches the next one, before the batch is handled. An update written
+here first survives a kill: the next start handles it. The update's JSON holds a villager's
+words unmasked (masking would change the question re-processed), so it is erased the moment
+the update is handled; the bare id stays a while to recognise Telegram sending it again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Sequence
+
+from bot.store.connection import Connection
+
+logger = logging.getLogger(__name__)
+
+# Handled ids kept to recognise a re-sent update: a few minutes of a busy bot; Telegram only
+# re-sends the unconfirmed batch (at most 100) after a restart.
+HANDLED_KEPT = 10_000
+
+
+class InboxStore(Connection):
+    """Fetched updates until they are handled (a part of Store)."""
+
+    _inbox_failing = False
+
+    async def keep_updates(self, updates: Sequence[tuple[int, str]], at: str) -> set[int] | None:
+        """Write `(update_id, json)` pairs not in the inbox yet; return the ids that were there.
+
+        None when the inbox cannot be written (the batch is then handled at most once; logged
+        once until it works again).
+        """
+        ids = json.dumps([update_id for update_id, _ in updates])
+        try:
+            async with self._transaction():
+                async with self._db.execute(
+                    "SELECT update_id FROM inbox"
+                    " WHERE update_id IN (SELECT value FROM json_each(?))",
+                    (ids,),
+                ) as cursor:
+                    known = {int(row[0]) for row in await cursor.fetchall()}
+                await self._db.executemany(
+                    "INSERT OR IGNORE INTO inbox (update_id, raw, fetched_at) VALUES (?, ?, ?)",
+                    [(i, raw, at) for i, raw in updates if i not in known],
+                )
+        except (sqlite3.Error, OSError) as exc:
+            self._inbox_failed("cannot write the inbox (%s): updates are handled unsaved", exc)
+            return None
+        self._inbox_failing = False
+        return known
+
+    async def mark_handled(self, update_id: int, at: str) -> None:
+        """Record that `update_id` was handled and erase its content."""
+        try:
+            async with self._transaction():
+                await self._db.execute(
+                    "UPDATE inbox SET raw = NULL, handled_at = ? WHERE update_id = ?",
+                    (at, update_id),
+                )
+        except (sqlite3.Error, OSError) as exc:
+            self._inbox_failed("cannot mark an update handled in the inbox (%s)", exc)
+
+    async def unhandled_updates(self) -> list[tuple[int, str | None]]:
+        """The updates fetched and not handled, oldest first, as `(update_id, json)`."""
+        async with self._db.execute(
+            "SELECT update_id, raw FROM inbox WHERE handled_at IS NULL ORDER BY update_id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(int(i), None if raw is None else str(raw)) for i, raw in rows]
+
+    async def prune_inbox(self, *, keep: int = HANDLED_KEPT) -> int:
+        """Delete handled updates but the newest `keep`; return how many went."""
+        try:
+            async with self._transaction():
+                cursor = await self._db.execute(
+                    "DELETE FROM inbox WHERE handled_at IS NOT NULL AND update_id NOT IN"
+                    " (SELECT update_id FROM inbox WHERE handled_at IS NOT NULL"
+                    " ORDER BY update_id DESC LIMIT ?)",
+                    (keep,),
+                )
+        except (sqlite3.Error, OSError) as exc:
+            self._inbox_failed("cannot prune the inbox (%s)", exc)
+            return 0
+        return max(cursor.rowcount, 0)
+
+    def _inbox_failed(self, message: str, exc: BaseException) -> None:
+        if not self._inbox_failing:
+            logger.warning(message, exc)
+        self._inbox_failing = True
