@@ -176,7 +176,13 @@ async def test_unanswered_question_shows_in_the_log_cli_and_cli_answers_are_deli
         code, listed = await policybot("log", "unanswered", "--json", db=bot.settings.db_path)
         [group] = json.loads(listed)
         resolved, _ = await policybot(
-            "log", "resolve", str(group["id"]), "--answer", answer, db=bot.settings.db_path
+            "log",
+            "resolve",
+            str(group["id"]),
+            "--answer",
+            answer,
+            "--yes",
+            db=bot.settings.db_path,
         )
         editor_reply = messages.EDITOR_REPLY.format(question=UNKNOWN, answer=answer)
         await bot.wait_for(lambda: editor_reply in [c.text for c in bot.fake.messages(4001)])
