@@ -17,6 +17,7 @@ import pytest
 from bot import messages
 from bot.review import probable_slip
 from bot.store import QuestionRecord, Store
+from bot.web.forms import answer_problem
 from tests.conftest import ROOT
 from tests.fakes.botapi import TOKEN, FakeBotAPI, running_fake
 
@@ -191,3 +192,8 @@ def test_probable_slips(slip: str) -> None:
 @pytest.mark.parametrize("answer", ["好的，请找村委会。", "yes 银行", "路灯归村委会管", "否"])
 def test_real_answers_are_not_slips(answer: str) -> None:
     assert not probable_slip(answer)
+
+
+def test_the_workbench_refuses_the_same_slips() -> None:
+    assert answer_problem("好") == messages.ANSWER_SLIP.format(answer="好")
+    assert answer_problem("路灯归村委会管") == ""
