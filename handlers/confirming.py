@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import messages
@@ -118,6 +119,7 @@ async def staff_button_handler(update: Update, context: ContextTypes.DEFAULT_TYP
     if parsed is None or proposal is None:
         await send_text(context.bot, chat_id, messages.CONFIRM_STALE)
         return
+    await _drop_buttons(query)
     if not parsed[0]:
         await send_text(context.bot, chat_id, messages.STAFF_CANCELLED)
         return
@@ -155,3 +157,11 @@ async def _carry_out(context: ContextTypes.DEFAULT_TYPE, proposal: Proposal, adm
         failed=len(done.failed),
         pending=len(plan.recipients) - len(done.sent) - len(done.failed),
     )
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    """Take 确认 / 取消 off the preview once one was tapped; a failure is cosmetic."""
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError as exc:
+        logger.debug("could not take the buttons off a preview: %s", exc)

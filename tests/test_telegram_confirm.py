@@ -47,7 +47,9 @@ async def test_reply_previews_and_sends_only_on_confirm_and_only_once(
         [done] = await bot.tap(ADMIN, confirm)
         [again] = await bot.tap(ADMIN, confirm)  # a second tap sends nothing more
         after = [got(bot, v, ANSWER) for v in VILLAGERS]
+        edits = bot.fake.calls("editMessageReplyMarkup", chat_id=ADMIN)
     assert f"「{UNKNOWN}」" in preview.text
+    assert len(edits) == 1  # the buttons are taken off the preview once it is confirmed
     assert messages.EDITOR_REPLY.format(question=UNKNOWN, answer=ANSWER) in preview.text
     assert (confirm_label, cancel_label) == (messages.CONFIRM_BUTTON, messages.CANCEL_BUTTON)
     assert len(confirm.encode()) <= 64
