@@ -166,7 +166,7 @@ def _dispatch(
         from handlers.outbox import bot_api_sender
 
         sender = bot_api_sender(settings)
-    return run_log_command(args, settings, stdout, stderr, sender=sender)
+    return run_log_command(args, settings, stdout, stderr, sender=sender, stdin=stdin)
 
 
 def _matcher(kb_path: Path) -> Matcher:

@@ -101,13 +101,62 @@ REPORT_SHARE = "答上的比例"
 REPORT_TOPICS = "问得最多的话题"
 REPORT_UNANSWERED = "没答上的问题（按需求归组）"
 REPORT_EMPTY = "暂无"
-REPLY_USAGE = "用法：/reply 问题编号 回答内容（编号见 /unanswered 里的 #号）"
+REPLY_USAGE = (
+    "用法：/reply 问题编号 回答内容（编号见 /unanswered 里的 #号）。"
+    "发之前会先给您看预览，点「确认发送」才发出。"
+)
 REPLY_TOO_LONG = "回答太长了，请压到 {limit} 字以内。"
 REPLY_NOT_FOUND = "没有找到待处理的问题 #{id}，请用 /unanswered 看看编号。"
 REPLY_DONE = (
     "问题 #{id} 已解决（同组 {questions} 问）：已发给 {sent} 位群众，"
     "{failed} 位收不到，{pending} 位稍后再发。"
 )
+
+REPLY_CORRECTED = (
+    "问题 #{id} 的【更正】已发出（同组 {questions} 问）：已发给 {sent} 位群众，"
+    "{failed} 位收不到，{pending} 位稍后再发。原来的回答留在记录里。"
+)
+IGNORE_USAGE = "用法：/ignore 问题编号（编号见 /unanswered 里的 #号）"
+IGNORE_DONE = "问题 #{id} 这一组已忽略（{questions} 问），不给群众发消息。"
+
+# Answering (and ignoring) forgives mistakes: first a preview of the group's questions and the
+# exact message each villager gets, then a confirmation (`log resolve`, /reply, /ignore).
+PREVIEW_ANSWER = "第 {id} 组共 {questions} 问，确认后发给 {people} 位群众。"
+PREVIEW_CORRECT = (
+    "第 {id} 组已经回答过（{questions} 问）。这次不会改掉原来的回答，而是作为一条新的"
+    "【更正】消息发给 {people} 位群众；原来的回答留在记录里。"
+)
+PREVIEW_EARLIER = "原来的回答：{answer}"
+PREVIEW_IGNORE = "第 {id} 组共 {questions} 问，确认后忽略，不给群众发消息。"
+PREVIEW_QUESTIONS = "群众问的（个人号码已遮挡）："
+PREVIEW_QUESTION = "· 「{text}」"
+PREVIEW_MESSAGE = "—— 第 {n} 位群众会收到 ——\n{text}"
+PREVIEW_SILENT = "另有 {count} 问不用发消息（控制台上问的，或同一位群众又问了一次）。"
+PREVIEW_NOBODY = "这一组没有能收到消息的群众（都是控制台上问的，或聊天已过期）。"
+PREVIEW_MORE = "……还有 {more} 条"
+# A slip: `--answer y`, or 「好」 typed where the answer should be, would reach every villager.
+ANSWER_SLIP = "回答只有「{answer}」，像是误输入，没有发送。请写上完整的回答。"
+CONFIRM_SEND = "确认发送吗？输入 y 发送，直接回车取消 [y/N] "
+CONFIRM_IGNORE = "确认忽略吗？输入 y 忽略，直接回车取消 [y/N] "
+CONFIRM_CANCELLED = "已取消，什么也没有发送。"
+CONFIRM_NO_TERMINAL = (
+    "没有发送：要在终端里看过预览再确认；脚本里请加 --yes"
+    "（not sent: confirm on a terminal, or pass --yes）"
+)
+CONFIRM_CHANGED = (
+    "第 {id} 组在您确认之前有了变化（有新问题，或已被别人处理），没有发送。请重新预览。"
+)
+CONFIRM_BUTTON = "确认发送"
+CONFIRM_IGNORE_BUTTON = "确认忽略"
+CANCEL_BUTTON = "取消"
+CONFIRM_STALE = (
+    "这个确认按钮已经失效了（已经用过、超时或不是您的），什么也没有发送。请重新发命令。"
+)
+STAFF_CANCELLED = "已取消，什么也没有发送。"
+STAFF_REPORT_MISSING = "这台服务器没有装画报表图片的组件（policybot[report]），请联系管理员安装。"
+STAFF_REPORT_CAPTION = "近 {days} 天的问答报表"
+STAFF_EXPORT_CAPTION = "问答记录（{count} 问，北京时间），用 Excel 打开。"
+STAFF_EXPORT_EMPTY = "还没有问答记录，没有可导出的。"
 
 # `policybot kb init DIR`, for editors (the English half of each line is in bot/cli.py)
 KB_INIT_EXISTS = "{path} 已经存在，不会覆盖它；没有复制任何文件。"

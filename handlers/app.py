@@ -33,6 +33,7 @@ from bot.privacy import SecretFilter
 from bot.store import Store
 from bot.understand import Matcher
 from handlers import staff, villager
+from handlers.confirmations import STAFF_BUTTON_PREFIX
 from handlers.errors import error_handler
 from handlers.inbox import GracefulApplication, Inbox, InboxUpdateProcessor
 from handlers.polling import TolerantBot
@@ -204,8 +205,15 @@ def build_handlers() -> list[PTBHandler]:
         MessageHandler(edited & filters.TEXT & ~filters.COMMAND, villager.question_handler),
         MessageHandler(edited & filters.CAPTION, villager.non_text_handler),
         MessageHandler(media, villager.non_text_handler),
-        CallbackQueryHandler(villager.button_handler),
+        CallbackQueryHandler(_tap_handler),
     ]
+
+
+async def _tap_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Staff buttons ("s:…") to the staff handler, every other tap (even empty) to villagers'."""
+    data = update.callback_query.data if update.callback_query else None
+    for_staff = isinstance(data, str) and STAFF_BUTTON_PREFIX.match(data)
+    await (staff.staff_button_handler if for_staff else villager.button_handler)(update, context)
 
 
 def _bare_commands(commands: dict[str, Callback], only: filters.BaseFilter) -> PTBHandler:

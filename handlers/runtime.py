@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.dialogue import DialogueService, FloodLimiter, User
 from bot.store import Store
+from handlers.confirmations import Confirmations
 
 RUNTIME_KEY = "policybot.runtime"
 # What every PTB callback of ours looks like.
@@ -31,6 +32,8 @@ class Runtime:
     # One delivery of editors' answers at a time: /reply and the periodic sweep would
     # otherwise both send an answer that is still pending.
     delivery_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # /reply and /ignore previews waiting for their 确认 button
+    confirmations: Confirmations = field(default_factory=Confirmations)
 
 
 def store_of(rt: Runtime) -> Store:

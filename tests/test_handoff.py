@@ -106,7 +106,8 @@ async def test_on_telegram_the_admins_get_it_and_their_reply_reaches_the_village
         await bot.wait_for(lambda: len(bot.fake.messages(ADMIN)) > before)
         [told] = bot.fake.messages(ADMIN)[before:]
         [twice] = await bot.tap(ON_TELEGRAM, data)
-        await bot.command(ADMIN, f"/reply {qid} 低保去乡镇民政办申请，带上户口本。")
+        [preview] = await bot.command(ADMIN, f"/reply {qid} 低保去乡镇民政办申请，带上户口本。")
+        await bot.tap(ADMIN, preview.buttons()[0][1])
         await bot.wait_for(lambda: "户口本" in bot.fake.messages(ON_TELEGRAM)[-1].text)
         rows = await db_rows(
             bot.settings.db_path, "SELECT COUNT(*) FROM questions WHERE handed_off_at IS NOT NULL"
@@ -116,5 +117,6 @@ async def test_on_telegram_the_admins_get_it_and_their_reply_reaches_the_village
     assert f"/reply {qid}" in told.text
     assert "138****5678" in told.text
     assert "13812345678" not in told.text
-    assert len(bot.fake.messages(ADMIN)) == before + 2  # the hand-off once, the /reply summary
+    # the hand-off once, the /reply preview and its summary
+    assert len(bot.fake.messages(ADMIN)) == before + 3
     assert rows == [(1,)]

@@ -346,7 +346,9 @@ def test_cli_resolve_without_a_token_leaves_replies_for_the_bot(
     logged: tuple[dict[str, str], dict[str, int]],
 ) -> None:
     env, ids = logged
-    code, out, _ = run(["log", "resolve", str(ids["lamp1"]), "--answer", "找村委会。"], env)
+    code, out, _ = run(
+        ["log", "resolve", str(ids["lamp1"]), "--answer", "找村委会。", "--yes"], env
+    )
     assert code == 0
     assert "3 villager(s) will get the answer from the running bot" in out
 
@@ -364,7 +366,7 @@ def test_cli_resolve_sends_through_the_bot_api(
     env = env | {"TELEGRAM_BOT_TOKEN": TOKEN, "POLICYBOT_TELEGRAM_BASE_URL": bot_api.base_url}
     bot_api.fail("sendMessage", status=403, chat_id=666)  # this villager blocked the bot
     answer = "路灯归村委会管，请打村委会电话报修。"
-    code, out, err = run(["log", "resolve", str(ids["lamp2"]), "--answer", answer], env)
+    code, out, err = run(["log", "resolve", str(ids["lamp2"]), "--answer", answer, "--yes"], env)
     assert code == 0, err
     assert "sent to 2 villager(s); 1 cannot be reached; 0 left" in out
     sent = {m.chat_id: m.text for m in bot_api.messages()}

@@ -135,7 +135,9 @@ def test_an_editor_answer_with_injection_strings_reaches_the_export_unchanged(
     )
     answer = " ".join(INJECTIONS[:8])
     out, err = io.StringIO(), io.StringIO()
-    resolved = main(["log", "resolve", "1", "--answer", answer], env=env, stdout=out, stderr=err)
+    resolved = main(
+        ["log", "resolve", "1", "--answer", answer, "--yes"], env=env, stdout=out, stderr=err
+    )
     exported = main(
         ["log", "export", "--csv", str(tmp_path / "log.csv")],
         env=env,
@@ -329,7 +331,7 @@ def test_log_resolve_at_debug_keeps_the_token_out_of_its_output(tmp_path: Path) 
         )
         [group] = json.loads(listed.stdout)
         done = subprocess.run(
-            [*run, "resolve", str(group["id"]), "--answer", "请问村委会。"],
+            [*run, "resolve", str(group["id"]), "--answer", "请问村委会。", "--yes"],
             env=env,
             capture_output=True,
             text=True,

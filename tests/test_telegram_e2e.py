@@ -142,6 +142,8 @@ def test_a_conversation_on_telegram(tmp_path: Path) -> None:
             told = _wait_text(fake, ADMIN, "/reply")
             qid = handoff.split(":")[1]
             ask(fake, command_update(ADMIN, f"/reply {qid} 这个请看新闻。"), ADMIN)
+            confirm = _replies(fake, ADMIN)[-1].buttons()[0][1]  # the preview's 确认发送
+            ask(fake, callback_update(ADMIN, confirm), ADMIN)
             answered = _wait_text(fake, VILLAGER, "这个请看新闻")
             proc.send_signal(signal.SIGTERM)
             exit_code = proc.wait(timeout=30)

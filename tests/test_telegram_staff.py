@@ -44,7 +44,10 @@ def kb_copy(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("command", ["/stats", "/unanswered", "/reply 1 答案", "/reload"])
+@pytest.mark.parametrize(
+    "command",
+    ["/stats", "/unanswered", "/reply 1 答案", "/ignore 1", "/report", "/export", "/reload"],
+)
 async def test_staff_commands_politely_refuse_villagers_and_reveal_nothing(
     tmp_path: Path, matcher: Matcher, command: str
 ) -> None:
@@ -147,7 +150,8 @@ async def test_reply_sends_the_answer_to_every_asker_once_and_resolves(
         group = int(next(m for m in map(GROUP_LINE.match, listing.text.splitlines()) if m)[1])
         [usage] = await bot.command(ADMIN, "/reply")
         [missing] = await bot.command(ADMIN, "/reply 999999 不存在")
-        [done] = await bot.command(ADMIN, f"/reply {group} {answer}")
+        [preview] = await bot.command(ADMIN, f"/reply {group} {answer}")
+        [done] = await bot.tap(ADMIN, preview.buttons()[0][1])
         await bot.idle()
         statuses = await db_rows(bot.settings.db_path, "SELECT status FROM unanswered")
         code, still_open = await policybot("log", "unanswered", "--json", db=bot.settings.db_path)
@@ -176,7 +180,13 @@ async def test_unanswered_question_shows_in_the_log_cli_and_cli_answers_are_deli
         code, listed = await policybot("log", "unanswered", "--json", db=bot.settings.db_path)
         [group] = json.loads(listed)
         resolved, _ = await policybot(
-            "log", "resolve", str(group["id"]), "--answer", answer, db=bot.settings.db_path
+            "log",
+            "resolve",
+            str(group["id"]),
+            "--answer",
+            answer,
+            "--yes",
+            db=bot.settings.db_path,
         )
         editor_reply = messages.EDITOR_REPLY.format(question=UNKNOWN, answer=answer)
         await bot.wait_for(lambda: editor_reply in [c.text for c in bot.fake.messages(4001)])

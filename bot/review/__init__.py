@@ -17,7 +17,18 @@ from bot.review.answering import (
     send_plan,
     waiting_villagers,
 )
-from bot.review.cli import add_log_parser, render_report, run_log_command
+from bot.review.cli import add_log_parser, run_log_command
+from bot.review.confirmation import (
+    Action,
+    ProbableSlip,
+    Proposal,
+    carry_out,
+    preview_text,
+    probable_slip,
+    propose_answer,
+    propose_ignore,
+    record_action,
+)
 from bot.review.delivery import (
     Delivery,
     Recipient,
@@ -44,6 +55,7 @@ from bot.review.kbedit import (
     file_digest,
     save_entry,
 )
+from bot.review.picture import REPORT_EXTRA_MISSING, render_report
 from bot.review.records import (
     MAX_EXPORT,
     RecordQuery,
@@ -72,12 +84,16 @@ __all__ = [
     "LOCAL_TZ",
     "MAX_ANSWER",
     "MAX_EXPORT",
+    "REPORT_EXTRA_MISSING",
+    "Action",
     "AnswerPlan",
     "Cluster",
     "Delivery",
     "EditError",
     "EntryEdit",
     "GroupChanged",
+    "ProbableSlip",
+    "Proposal",
     "Recipient",
     "RecordQuery",
     "ReviewError",
@@ -86,6 +102,7 @@ __all__ = [
     "add_entry",
     "add_log_parser",
     "best_guesses",
+    "carry_out",
     "check_knowledge",
     "collect_stats",
     "deliver",
@@ -106,7 +123,12 @@ __all__ = [
     "pending_replies",
     "plan_answer",
     "plan_correction",
+    "preview_text",
     "print_eval",
+    "probable_slip",
+    "propose_answer",
+    "propose_ignore",
+    "record_action",
     "record_rows",
     "records_csv",
     "records_xlsx",

@@ -32,6 +32,7 @@ class AnswerPlan:
     question_ids: tuple[int, ...]
     recipients: tuple[Recipient, ...]
     deliveries: tuple[tuple[int, str], ...]
+    texts: tuple[str, ...] = ()  # the group's (masked) questions, each phrasing once
 
     @property
     def silent(self) -> int:
@@ -58,6 +59,7 @@ def _plan(group_id: int, answer: str, group: Sequence[LoggedQuestion]) -> Answer
         question_ids=tuple(q.id for q in group),
         recipients=tuple(recipients),
         deliveries=tuple(deliveries),
+        texts=tuple(dict.fromkeys(q.text for q in group)),
     )
 
 

@@ -8,47 +8,32 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot import messages
 from bot.config import Settings
 from bot.knowledge import KnowledgeError, load_knowledge
+from bot.review.answering import GroupChanged
+from bot.review.confirmation import Action, carry_out, preview_text, propose_answer, record_action
 from bot.review.delivery import Delivery, Recipient, Sender, deliver
 from bot.review.export import export_csv
+from bot.review.picture import render_report
 from bot.review.stats import LOCAL_TZ, collect_stats, local_day_start, utc_iso
 from bot.review.unanswered import (
     ReviewError,
     format_clusters,
     ignore_group,
-    resolve_group,
     unanswered_clusters,
 )
 from bot.store import OPEN, QUEUE_STATES, Store
 from bot.understand import Matcher
 
-__all__ = ["add_log_parser", "render_report", "run_log_command"]
+__all__ = ["add_log_parser", "run_log_command"]
 
 logger = logging.getLogger(__name__)
-
-# matplotlib is the `report` extra: an install without it does everything but the picture.
-REPORT_EXTRA_MISSING = (
-    "the report picture needs matplotlib, which is not installed:"
-    " pip install 'policybot[report]' (报表图片需要安装 policybot[report])"
-)
-
-
-async def render_report(
-    store: Store, path: Path | str, *, days: int, now: dt.datetime, matcher: Matcher | None = None
-) -> Path:
-    """Draw the staff report PNG (bot.review.report; matplotlib is imported only when needed)."""
-    try:
-        from bot.review.report import render_report as render
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("matplotlib"):
-            raise
-        raise ReviewError(REPORT_EXTRA_MISSING) from None
-
-    return await render(store, path, days=days, now=now, matcher=matcher)
+CLI_ACTOR = "命令行"  # who answered, in the audit log (the workbench names its staff account)
 
 
 def _positive(text: str) -> int:
@@ -82,9 +67,15 @@ def add_log_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     export.add_argument(
         "--since", type=_date, metavar="YYYY-MM-DD", help="only questions from this day on"
     )
-    res = log_sub.add_parser("resolve", help="answer a group and reply to the villagers who asked")
+    res = log_sub.add_parser(
+        "resolve",
+        help="preview, confirm, then answer a group (or correct its answer) and reply to askers",
+    )
     res.add_argument("id", type=int, help="group id (from `log unanswered`) or question id")
     res.add_argument("--answer", required=True, help="the answer villagers will receive")
+    res.add_argument(
+        "--yes", action="store_true", help="send without asking (scripts); else confirm on a tty"
+    )
     ign = log_sub.add_parser("ignore", help="set a group of questions aside")
     ign.add_argument("id", type=int, help="group id (from `log unanswered`) or question id")
     log_sub.add_parser("suggest", help="YAML snippets for editors from the unanswered groups")
@@ -106,14 +97,20 @@ def run_log_command(
     *,
     sender: Sender | None = None,
     now: dt.datetime | None = None,
+    stdin: TextIO | None = None,
 ) -> int:
-    """Run one `policybot log` subcommand; `sender` delivers answers (None: the bot will)."""
+    """Run one `policybot log` subcommand; `sender` delivers answers (None: the bot will);
+    `resolve` asks on `stdin` when it is a terminal."""
     if not settings.db_path.exists():
         stderr.write(f"policybot: no question log at {settings.db_path} (set POLICYBOT_DB)\n")
         return 1
     command = _Command(args, settings, stdout, sender, now or dt.datetime.now(dt.UTC))
+    command.stdin = stdin
     try:
         return asyncio.run(command.run())
+    except GroupChanged:
+        stderr.write(f"policybot: {messages.CONFIRM_CHANGED.format(id=args.id)}\n")
+        return 1
     except ReviewError as exc:
         stderr.write(f"policybot: {exc}\n")
         return 1
@@ -121,6 +118,8 @@ def run_log_command(
 
 class _Command:
     """One `policybot log` invocation over an open store."""
+
+    stdin: TextIO | None = None
 
     def __init__(
         self,
@@ -211,10 +210,27 @@ class _Command:
         return 0
 
     async def _resolve(self, store: Store, matcher: Matcher) -> int:
-        ids, recipients = await resolve_group(
+        proposal = await propose_answer(
             store, self.args.id, self.args.answer, matcher=matcher, now=self.now
         )
-        self._print(f"resolved {len(ids)} question(s): {', '.join(map(str, ids))}")
+        self._print(preview_text(proposal))
+        if not await self._confirmed(messages.CONFIRM_SEND):
+            return 1
+        plan = await carry_out(store, proposal, matcher=matcher, now=self.now)
+        assert plan is not None
+        action = proposal.action.value
+        await record_action(
+            store,
+            CLI_ACTOR,
+            action,
+            proposal.group_id,
+            plan.question_ids,
+            plan.answer,
+            now=self.now,
+        )
+        verb = "corrected" if proposal.action is Action.CORRECT else "resolved"
+        self._print(f"{verb} {len(plan.question_ids)} question(s): {_ids(plan.question_ids)}")
+        recipients = list(plan.recipients)
         if not recipients:
             self._print("no villager to notify (console questions get no reply)")
         elif self.sender is None:
@@ -225,6 +241,20 @@ class _Command:
         else:
             await self._deliver(store, recipients, self.sender)
         return 0
+
+    async def _confirmed(self, prompt: str) -> bool:
+        """--yes, or a 'y' typed on a terminal after the preview; refused without a terminal."""
+        if self.args.yes:
+            return True
+        if self.stdin is None or not self.stdin.isatty():
+            raise ReviewError(messages.CONFIRM_NO_TERMINAL)
+        self.out.write(prompt)
+        self.out.flush()
+        typed = await asyncio.to_thread(self.stdin.readline)
+        if typed.strip().casefold() in ("y", "yes", "是"):
+            return True
+        self._print(messages.CONFIRM_CANCELLED)
+        return False
 
     async def _deliver(self, store: Store, recipients: list[Recipient], sender: Sender) -> None:
         try:
@@ -242,7 +272,7 @@ class _Command:
         ids = await ignore_group(store, self.args.id, matcher=matcher, now=self.now)
         if not ids:
             raise ReviewError(f"question {self.args.id} is not in the unanswered queue")
-        self._print(f"ignored {len(ids)} question(s): {', '.join(map(str, ids))}")
+        self._print(f"ignored {len(ids)} question(s): {_ids(ids)}")
         return 0
 
     async def _suggest(self, store: Store, matcher: Matcher) -> int:
@@ -261,3 +291,7 @@ class _Command:
         )
         self._print(f"wrote {path}")
         return 0
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ", ".join(map(str, ids))

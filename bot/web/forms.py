@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bot import messages
-from bot.review import MAX_ANSWER, AnswerPlan, Delivery, deliver, utc_iso
+from bot.review import MAX_ANSWER, AnswerPlan, Delivery, deliver, probable_slip, utc_iso
 from bot.web.context import Workbench, session_of, staff_of, workbench
 
 logger = logging.getLogger(__name__)
@@ -22,6 +22,8 @@ def answer_problem(answer: str) -> str:
         return messages.WEB_EMPTY_ANSWER
     if len(answer.strip()) > MAX_ANSWER:
         return messages.WEB_LONG_ANSWER.format(limit=MAX_ANSWER)
+    if probable_slip(answer):
+        return messages.ANSWER_SLIP.format(answer=answer.strip())
     return ""
 
 

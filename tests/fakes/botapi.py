@@ -2,8 +2,9 @@
 
 It serves getMe, deleteWebhook, getUpdates (from a queue the test fills, honouring `offset`,
 `limit` and long-poll `timeout`), records every call (sendMessage, editMessageText,
-answerCallbackQuery, sendPhoto, …) with its form-encoded or multipart parameters, and can be told
-to answer the next calls of a method with 429 retry_after, 5xx, 403 or after a delay.
+answerCallbackQuery, sendPhoto, sendDocument, …) with its form-encoded or multipart parameters
+(an uploaded file as its bytes), and can be told to answer the next calls of a method with 429
+retry_after, 5xx, 403 or after a delay.
 """
 
 from __future__ import annotations
@@ -367,6 +368,7 @@ def _decode(request: BaseHTTPRequestHandler) -> dict[str, Any]:
     body = request.rfile.read(length) if length else b""
     ctype = request.headers.get("Content-Type", "")
     raw: dict[str, str] = {}
+    files: dict[str, bytes] = {}
     if ctype.startswith("application/x-www-form-urlencoded"):
         raw = dict(parse_qsl(body.decode(), keep_blank_values=True))
     elif ctype.startswith("multipart/form-data"):
@@ -376,6 +378,9 @@ def _decode(request: BaseHTTPRequestHandler) -> dict[str, Any]:
             name = part.get_param("name", header="content-disposition")
             if isinstance(name, str):
                 payload = part.get_payload(decode=True)
+                if part.get_filename() is not None and isinstance(payload, bytes):
+                    files[name] = payload  # an uploaded photo or document: its bytes
+                    continue
                 raw[name] = payload.decode(errors="replace") if isinstance(payload, bytes) else ""
     elif ctype.startswith("application/json") and body:
         loaded = json.loads(body)
@@ -391,7 +396,7 @@ def _decode(request: BaseHTTPRequestHandler) -> dict[str, Any]:
             params[key] = int(value)
         else:
             params[key] = value
-    return params
+    return params | files
 
 
 # -- updates as Telegram sends them ------------------------------------------------------------

@@ -1,0 +1,199 @@
+"""`policybot log resolve` as a real process: a preview, then a confirmation on a terminal (or
+--yes); refused when piped; a re-answer goes out as a 【更正】; a lone 「y」 is a slip."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot import messages
+from bot.review import probable_slip
+from bot.store import QuestionRecord, Store
+from bot.web.forms import answer_problem
+from tests.conftest import ROOT
+from tests.fakes.botapi import TOKEN, FakeBotAPI, running_fake
+
+DOG = "被狗咬了打疫苗谁出钱"
+LAMP = "村里路灯坏了找谁修"
+ANSWER = "路灯归村委会管，请打村委会电话报修。"
+
+
+def _record(text: str, chat: str) -> QuestionRecord:
+    return QuestionRecord(
+        asked_at="2026-12-02T08:00:00+00:00",
+        channel="telegram",
+        user_key=f"telegram:{chat}",
+        reply_to=chat,
+        text=text,
+        outcome="unknown",
+        entry_id=None,
+        score=0.0,
+        candidates=(),
+        latency_ms=1.0,
+    )
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotAPI]:
+    with running_fake() as api:
+        yield api
+
+
+@pytest.fixture
+def lamp(tmp_path: Path) -> tuple[Path, int]:
+    """A log with one street-light question (from villager 4242) and one about a dog bite."""
+    db = tmp_path / "log.sqlite3"
+
+    async def fill() -> int:
+        async with await Store.open(db) as store:
+            qid = await store.record_question(_record(LAMP, "4242"))
+            await store.record_question(_record(DOG, "4343"))
+            return qid
+
+    return db, asyncio.run(fill())
+
+
+def _env(db: Path, fake: FakeBotAPI) -> dict[str, str]:
+    return {
+        **os.environ,
+        "POLICYBOT_DB": str(db),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "POLICYBOT_TELEGRAM_BASE_URL": fake.base_url,
+    }
+
+
+def resolve(
+    db: Path, fake: FakeBotAPI, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`policybot log resolve …` with `stdin` piped in (not a terminal)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "log", "resolve", *args],
+        env=_env(db, fake),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def resolve_on_a_terminal(db: Path, fake: FakeBotAPI, typed: str, *args: str) -> tuple[int, str]:
+    """`policybot log resolve …` whose stdin is a terminal on which `typed` is typed."""
+    leader, follower = pty.openpty()
+    try:
+        with subprocess.Popen(
+            [sys.executable, "-m", "bot", "log", "resolve", *args],
+            env=_env(db, fake),
+            stdin=follower,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        ) as process:
+            os.write(leader, typed.encode())
+            out, _ = process.communicate(timeout=120)
+            return process.returncode, out
+    finally:
+        os.close(follower)
+        os.close(leader)
+
+
+def status(db: Path, qid: int) -> tuple[object, ...]:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT status, answer FROM unanswered WHERE question_id = ?", (qid,)
+        ).fetchone()
+    return tuple(row)
+
+
+def test_piped_without_yes_shows_the_preview_and_refuses_in_one_line(
+    lamp: tuple[Path, int], fake: FakeBotAPI
+) -> None:
+    db, qid = lamp
+    done = resolve(db, fake, str(qid), "--answer", ANSWER, stdin="y\n")
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"policybot: {messages.CONFIRM_NO_TERMINAL}"
+    assert f"「{LAMP}」" in done.stdout  # the question the editor is answering
+    assert DOG not in done.stdout  # not someone else's
+    assert messages.EDITOR_REPLY.format(question=LAMP, answer=ANSWER) in done.stdout
+    assert fake.messages() == []
+    assert status(db, qid) == ("open", None)
+
+
+def test_yes_sends_once_and_a_second_answer_is_a_correction_keeping_the_first(
+    lamp: tuple[Path, int], fake: FakeBotAPI
+) -> None:
+    db, qid = lamp
+    first = resolve(db, fake, str(qid), "--answer", ANSWER, "--yes")
+    fixed = "路灯归乡镇管，请打乡镇电话报修。"
+    again = resolve(db, fake, str(qid), "--answer", fixed, "--yes")
+    assert first.returncode == 0, first.stderr
+    assert again.returncode == 0, again.stderr
+    correction = messages.CORRECTION.format(answer=fixed)
+    assert [m.text for m in fake.messages(4242)] == [
+        messages.EDITOR_REPLY.format(question=LAMP, answer=ANSWER),
+        messages.EDITOR_REPLY.format(question=LAMP, answer=correction),
+    ]
+    assert fake.messages(4343) == []
+    assert "【更正】" in again.stdout
+    assert messages.PREVIEW_EARLIER.format(answer=ANSWER) in again.stdout
+    assert status(db, qid) == ("resolved", correction)
+    with sqlite3.connect(db) as conn:
+        kept = conn.execute("SELECT answer FROM answer_history").fetchall()
+        audit = conn.execute("SELECT staff, action FROM audit ORDER BY id").fetchall()
+    assert kept == [(ANSWER,)]
+    assert audit == [("命令行", "answer"), ("命令行", "correct")]
+
+
+@pytest.mark.parametrize("slip", ["y", "好"])
+def test_an_answer_like_y_is_refused_as_a_slip(
+    lamp: tuple[Path, int], fake: FakeBotAPI, slip: str
+) -> None:
+    db, qid = lamp
+    done = resolve(db, fake, str(qid), "--answer", slip, "--yes")
+    assert done.returncode == 1
+    assert done.stderr.startswith("policybot: 回答只有「")
+    assert "像是误输入，没有发送" in done.stderr
+    assert fake.messages() == []
+    assert status(db, qid) == ("open", None)
+
+
+def test_on_a_terminal_y_sends_and_enter_cancels(lamp: tuple[Path, int], fake: FakeBotAPI) -> None:
+    db, qid = lamp
+    code, out = resolve_on_a_terminal(db, fake, "\n", str(qid), "--answer", ANSWER)
+    assert (code, fake.messages()) == (1, [])
+    assert messages.CONFIRM_SEND.strip() in out
+    assert messages.CONFIRM_CANCELLED in out
+    assert status(db, qid) == ("open", None)
+    code, out = resolve_on_a_terminal(db, fake, "y\n", str(qid), "--answer", ANSWER)
+    assert code == 0, out
+    assert [m.text for m in fake.messages(4242)] == [
+        messages.EDITOR_REPLY.format(question=LAMP, answer=ANSWER)
+    ]
+    assert status(db, qid) == ("resolved", ANSWER)
+
+
+@pytest.mark.parametrize(
+    "slip", ["y", "Y", " yes ", "YES", "好", "好的", "好。", "ok", "是", "确认"]
+)
+def test_probable_slips(slip: str) -> None:
+    assert probable_slip(slip)
+
+
+@pytest.mark.parametrize("answer", ["好的，请找村委会。", "yes 银行", "路灯归村委会管", "否"])
+def test_real_answers_are_not_slips(answer: str) -> None:
+    assert not probable_slip(answer)
+
+
+def test_the_workbench_refuses_the_same_slips() -> None:
+    assert answer_problem("好") == messages.ANSWER_SLIP.format(answer="好")
+    assert answer_problem("路灯归村委会管") == ""
