@@ -29,12 +29,11 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.config import ConfigError, Settings, webhook_secret
 from bot.dialogue import DialogueService, FloodLimiter
 from bot.knowledge import load_knowledge
-from bot.privacy import SecretFilter
 from bot.store import Store
 from bot.understand import Matcher
 from handlers import staff, villager
 from handlers.confirmations import STAFF_BUTTON_PREFIX
-from handlers.errors import error_handler
+from handlers.errors import drop_invalid_token_traceback, error_handler, redact_token
 from handlers.inbox import GracefulApplication, Inbox, InboxUpdateProcessor
 from handlers.polling import TolerantBot
 from handlers.reach import BotApiUnreachable, proxied, reach_bot_api, where
@@ -62,7 +61,7 @@ def serve(settings: Settings) -> int:
     token = settings.require_token()
     redact_token(token)
     # A rejected token is reported below in one line; PTB would log it with a traceback first.
-    logging.getLogger("telegram.ext").addFilter(_drop_invalid_token_traceback)
+    logging.getLogger("telegram.ext").addFilter(drop_invalid_token_traceback)
     matcher = Matcher(load_knowledge(settings.kb_path))
     app = build_application(settings, matcher)
     loop = asyncio.new_event_loop()
@@ -229,23 +228,6 @@ def _bare_commands(commands: dict[str, Callback], only: filters.BaseFilter) -> P
             await commands[found[1].lower()](update, context)
 
     return MessageHandler(only & filters.Regex(pattern), bare_command_handler)
-
-
-def _drop_invalid_token_traceback(record: logging.LogRecord) -> bool:
-    # Only at startup: a token revoked while running must still show up in the log. A start
-    # that fails for good (bad token, network) is reported in one line by serve's caller.
-    at_startup = "Bootstrap" in str(record.args)
-    return not (
-        at_startup and ("Invalid token" in str(record.msg) or "Aborting" in str(record.msg))
-    )
-
-
-def redact_token(token: str) -> None:
-    """Keep the token and the webhook secret out of every log line of the root handlers
-    (the command line installs the same for every command; this is for direct callers)."""
-    secrets = SecretFilter({token: "<token>", webhook_secret(token): "<webhook secret>"})
-    for handler in logging.getLogger().handlers:
-        handler.filters.insert(0, secrets)
 
 
 class _Lifecycle:

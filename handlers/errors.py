@@ -9,6 +9,8 @@ from telegram.error import Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot import messages
+from bot.config import webhook_secret
+from bot.privacy import SecretFilter
 from handlers.runtime import villager
 
 logger = logging.getLogger(__name__)
@@ -39,3 +41,21 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
         await context.bot.send_message(user.chat_id, messages.ERROR)
     except TelegramError as exc:
         logger.warning("could not send the apology either: %s", exc)
+
+
+def drop_invalid_token_traceback(record: logging.LogRecord) -> bool:
+    """PTB's traceback for a token rejected at start (serve reports it in one line)."""
+    # Only at startup: a token revoked while running must still show up in the log. A start
+    # that fails for good (bad token, network) is reported in one line by serve's caller.
+    at_startup = "Bootstrap" in str(record.args)
+    return not (
+        at_startup and ("Invalid token" in str(record.msg) or "Aborting" in str(record.msg))
+    )
+
+
+def redact_token(token: str) -> None:
+    """Keep the token and the webhook secret out of every log line of the root handlers
+    (the command line installs the same for every command; this is for direct callers)."""
+    secrets = SecretFilter({token: "<token>", webhook_secret(token): "<webhook secret>"})
+    for handler in logging.getLogger().handlers:
+        handler.filters.insert(0, secrets)
