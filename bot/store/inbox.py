@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Sequence
 
 from bot.store.connection import Connection
@@ -21,12 +22,21 @@ logger = logging.getLogger(__name__)
 # Handled ids kept to recognise a re-sent update: a few minutes of a busy bot; Telegram only
 # re-sends the unconfirmed batch (at most 100) after a restart.
 HANDLED_KEPT = 10_000
+# after a failed inbox write, seconds before the next try (as the question log's backlog)
+INBOX_RETRY_S = 5.0
 
 
 class InboxStore(Connection):
     """Fetched updates until they are handled (a part of Store)."""
 
     _inbox_failing = False
+    _inbox_retry_at = 0.0
+
+    def _inbox_resting(self) -> bool:
+        """Whether the inbox failed a moment ago: then a write is not tried again (each try
+        may wait out the busy timeout, and the connection's lock would hold every villager's
+        question log write behind it)."""
+        return self._inbox_failing and time.monotonic() < self._inbox_retry_at
 
     async def keep_updates(self, updates: Sequence[tuple[int, str]], at: str) -> set[int] | None:
         """Write `(update_id, json)` pairs not in the inbox yet; return the ids that were there.
@@ -34,6 +44,8 @@ class InboxStore(Connection):
         None when the inbox cannot be written (the batch is then handled at most once; logged
         once until it works again).
         """
+        if self._inbox_resting():
+            return None
         ids = json.dumps([update_id for update_id, _ in updates])
         try:
             async with self._transaction():
@@ -55,6 +67,8 @@ class InboxStore(Connection):
 
     async def mark_handled(self, update_id: int, at: str) -> None:
         """Record that `update_id` was handled and erase its content."""
+        if self._inbox_resting():
+            return  # a kept one may be answered again after a restart: at least once
         try:
             async with self._transaction():
                 await self._db.execute(
@@ -91,3 +105,4 @@ class InboxStore(Connection):
         if not self._inbox_failing:
             logger.warning(message, exc)
         self._inbox_failing = True
+        self._inbox_retry_at = time.monotonic() + INBOX_RETRY_S
