@@ -26,6 +26,7 @@ from bot.review import (
     propose_answer,
     propose_ignore,
     record_action,
+    sent_notice,
 )
 from handlers.access import staff_chat
 from handlers.confirmations import cancel_data, confirm_data, parse_staff_button
@@ -150,13 +151,7 @@ async def _carry_out(context: ContextTypes.DEFAULT_TYPE, proposal: Proposal, adm
     if plan is None:
         return messages.IGNORE_DONE.format(id=group_id, questions=count)
     template = messages.REPLY_CORRECTED if action is Action.CORRECT else messages.REPLY_DONE
-    return template.format(
-        id=group_id,
-        questions=len(plan.question_ids),
-        sent=len(done.sent),
-        failed=len(done.failed),
-        pending=len(plan.recipients) - len(done.sent) - len(done.failed),
-    )
+    return sent_notice(template, group_id, plan, done)
 
 
 async def _drop_buttons(query: CallbackQuery) -> None:

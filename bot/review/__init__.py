@@ -15,6 +15,7 @@ from bot.review.answering import (
     plan_correction,
     send_correction,
     send_plan,
+    sent_notice,
     waiting_villagers,
 )
 from bot.review.cli import add_log_parser, run_log_command
@@ -141,6 +142,7 @@ __all__ = [
     "save_entry",
     "send_correction",
     "send_plan",
+    "sent_notice",
     "suggest_yaml",
     "unanswered_clusters",
     "utc_iso",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot import messages
-from bot.review.delivery import Recipient, now_utc
+from bot.review.delivery import Delivery, Recipient, now_utc
 from bot.review.stats import utc_iso
 from bot.review.unanswered import ReviewError, _group_of, checked_answer, recipients_of
 from bot.store import OPEN, LoggedQuestion, Store
@@ -153,3 +153,14 @@ def best_guesses(matcher: Matcher, texts: Sequence[str]) -> list[tuple[str, floa
 def waiting_villagers(questions: Sequence[LoggedQuestion]) -> int:
     """How many villagers an answer to these questions would reach (one message per chat)."""
     return len(recipients_of(questions, "-")[1])
+
+
+def sent_notice(template: str, group_id: int, plan: AnswerPlan, done: Delivery) -> str:
+    """The notice after sending: how many got it, cannot get it, get it later."""
+    return template.format(
+        id=group_id,
+        questions=len(plan.question_ids),
+        sent=len(done.sent),
+        failed=len(done.failed),
+        pending=len(plan.recipients) - len(done.sent) - len(done.failed),
+    )

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot import messages
 from bot.dialogue import CHOSEN_BY_VILLAGER
-from bot.review import GroupChanged, ReviewError, plan_correction, send_correction
+from bot.review import GroupChanged, ReviewError, plan_correction, send_correction, sent_notice
 from bot.store import FAILED, PENDING, SENT, LoggedQuestion
 from bot.web.context import workbench
 from bot.web.forms import (
@@ -19,7 +19,6 @@ from bot.web.forms import (
     deliver_plan,
     parse_ids,
     preview_page,
-    sent_notice,
 )
 
 MAX_GROUPS = 30

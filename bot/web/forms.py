@@ -74,17 +74,6 @@ async def deliver_plan(wb: Workbench, plan: AnswerPlan) -> Delivery:
         return Delivery()
 
 
-def sent_notice(template: str, group_id: int, plan: AnswerPlan, done: Delivery) -> str:
-    """The notice after sending: how many got it, cannot get it, get it later."""
-    return template.format(
-        id=group_id,
-        questions=len(plan.question_ids),
-        sent=len(done.sent),
-        failed=len(done.failed),
-        pending=len(plan.recipients) - len(done.sent) - len(done.failed),
-    )
-
-
 async def audit(
     request: web.Request, action: str, group_id: int, ids: Sequence[int], detail: str
 ) -> None:

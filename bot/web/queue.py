@@ -18,6 +18,7 @@ from bot.review import (
     ignore_as_shown,
     plan_answer,
     send_plan,
+    sent_notice,
     unanswered_clusters,
     waiting_villagers,
 )
@@ -30,7 +31,6 @@ from bot.web.forms import (
     deliver_plan,
     parse_ids,
     preview_page,
-    sent_notice,
 )
 
 logger = logging.getLogger(__name__)
