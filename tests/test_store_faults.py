@@ -272,20 +272,25 @@ async def test_healthy_or_newer_files_are_not_taken_for_corrupt(tmp_path: Path) 
     assert aside_files(tmp_path) == []
 
 
-def test_console_chat_on_a_corrupt_log_starts_a_fresh_one(tmp_path: Path) -> None:
-    path = tmp_path / "log.sqlite3"
-    corrupt(path, how="garbage")
+def chat_on(db: Path) -> subprocess.CompletedProcess[str]:
+    """`policybot chat` as a process on the log `db`, asked one question."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
         input="低保咋申请\n",
         cwd=ROOT,
-        env={**env, "POLICYBOT_DB": str(path)},
+        env={**env, "POLICYBOT_DB": str(db)},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_console_chat_on_a_corrupt_log_starts_a_fresh_one(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    corrupt(path, how="garbage")
+    done = chat_on(path)
     assert done.returncode == 0
     assert "低保" in done.stdout
     [line] = done.stderr.splitlines()
@@ -368,17 +373,7 @@ def test_chat_on_a_file_that_is_no_database_says_so_in_one_line_and_exits_2(
 ) -> None:
     path = tmp_path / "policies.yaml"
     path.write_text("version: 1\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "chat"],
-        input="低保咋申请\n",
-        cwd=ROOT,
-        env={**env, "POLICYBOT_DB": str(path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = chat_on(path)
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
     assert "not an SQLite database" in line
