@@ -32,11 +32,14 @@ from bot.understand import (  # noqa: E402
     MAX_OOS_BENCH,
     MAX_OOS_NEAR,
     MAX_WRONG,
+    Candidate,
     Features,
     Matcher,
+    Outcome,
     Thresholds,
     Weights,
     combine,
+    decide,
 )
 
 SHARED = ROOT.parent / "shared"
@@ -219,14 +222,11 @@ def ranked_rows(matcher: Matcher, items: list[tuple[str, object]]) -> list[RealR
 
 
 def verdict(ranked: list[tuple[str, float]], t: Thresholds) -> tuple[str, list[str]]:
-    """Outcome and shown ids, as Matcher.best_match decides (referrals are not answers)."""
-    if not ranked or ranked[0][1] < t.clarify:
-        return "unknown", []
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
-    top, s1 = ranked[0]
-    if s1 >= t.answer and s1 - second >= t.margin:
-        return ("unknown" if top.startswith(REFERRAL_PREFIX) else "answer"), [top]
-    return "clarify", [i for i, s in ranked[:3] if s >= t.clarify]
+    """Outcome and shown ids, by the matcher's own decide() (referrals are not answers)."""
+    referrals = {i for i, _ in ranked[:1] if i.startswith(REFERRAL_PREFIX)}
+    m = decide([Candidate(i, s) for i, s in ranked], t, referrals)
+    shown = [m.entry_id] if m.entry_id else [c.id for c in m.candidates]
+    return m.outcome.value, shown if m.outcome is not Outcome.UNKNOWN else []
 
 
 def real_figures(rows: list[RealRow], t: Thresholds) -> dict[str, float]:
