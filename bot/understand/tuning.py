@@ -36,10 +36,10 @@ class Thresholds:
     to its wrong/out-of-scope levels); its fits were answer 44, clarify 8, margin 2-12 when
     these were chosen (b107621; a rerun on today's knowledge base fits 56/8/2, which answers
     fewer real questions correctly). The shipped 40/8/10 were chosen by hand next to them: on
-    dev.yaml 44/8/12 answers 94.1 %
-    correctly and 40/8/10 96.3 %, with real-dev's cross-validated figures about equal. The
-    clarify bound is low on purpose: a real question that shares anything with an entry gets
-    buttons rather than silence (buttons are never an answer)."""
+    dev.yaml 44/8/12 answers 94.1 % correctly and 40/8/10 96.3 %, with real-dev's
+    cross-validated figures about equal. The clarify bound is low on purpose: a real question
+    that shares anything with an entry gets buttons rather than silence (buttons are never an
+    answer)."""
 
     answer: float = 40.0
     clarify: float = 8.0
