@@ -20,7 +20,7 @@ import aiosqlite
 import pytest
 
 from bot.dialogue import DialogueService, User
-from bot.store import SCHEMA_VERSION, NotOurDatabase, QuestionRecord, Store
+from bot.store import SCHEMA_VERSION, NotOurDatabase, QuestionRecord, Store, StoreUnavailable
 from bot.understand import Matcher
 from tests.conftest import ROOT
 from tests.fakes.telegram_app import db_rows, running_bot
@@ -184,7 +184,7 @@ async def test_a_write_that_fails_leaves_no_half_transaction_behind(tmp_path: Pa
     async with await Store.open(path, busy_timeout=0.1) as store:
         qid = await store.record_question(_record())
         async with staff_write_lock(path):
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with pytest.raises(StoreUnavailable, match="locked"):
                 await store.record_feedback(qid, "telegram:x", True, "t")
         assert not store._db.in_transaction
         # the connection is usable at once (no stale transaction, no stale snapshot)

@@ -8,17 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.store import SKIPPED, QuestionRecord, Store
+from bot.store import SKIPPED, QuestionRecord, Store, StoreUnavailable
 from bot.understand import Match
 
 logger = logging.getLogger(__name__)
 # The "answer" recorded when a villager resolved a clarify question by tapping a candidate.
 CHOSEN_BY_VILLAGER = "villager chose "
-_FAILURES = (sqlite3.Error, OSError, ValueError)
+# ValueError: aiosqlite's answer on a connection already closed (at shutdown)
+_FAILURES = (StoreUnavailable, ValueError)
 
 
 def utc_now() -> str:

@@ -27,7 +27,7 @@ from bot.review.unanswered import (
     ignore_group,
     unanswered_clusters,
 )
-from bot.store import OPEN, QUEUE_STATES, Store
+from bot.store import OPEN, QUEUE_STATES, Store, StoreUnavailable
 from bot.understand import Matcher
 
 __all__ = ["add_log_parser", "run_log_command"]
@@ -111,7 +111,7 @@ def run_log_command(
     except GroupChanged:
         stderr.write(f"policybot: {messages.CONFIRM_CHANGED.format(id=args.id)}\n")
         return 1
-    except ReviewError as exc:
+    except (ReviewError, StoreUnavailable) as exc:
         stderr.write(f"policybot: {exc}\n")
         return 1
 

@@ -1,6 +1,7 @@
 """The only package that speaks SQL (aiosqlite): the question log, feedback, the editors'
 queue and the schema with its migrations."""
 
+from bot.store.boundary import StoreUnavailable
 from bot.store.log import BACKLOG_LIMIT, BUSY_TIMEOUT, RETRY_INTERVAL, Store
 from bot.store.probe import StoreUnhealthy, probe
 from bot.store.records import (
@@ -51,6 +52,7 @@ __all__ = [
     "Purge",
     "QuestionRecord",
     "Store",
+    "StoreUnavailable",
     "StoreUnhealthy",
     "migrate",
     "probe",

@@ -14,6 +14,7 @@ from types import TracebackType
 import aiosqlite
 
 from bot.privacy import mask_pii
+from bot.store.boundary import guarded_store
 from bot.store.corrections import CorrectionStore
 from bot.store.figures import FiguresStore
 from bot.store.inbox import InboxStore
@@ -43,6 +44,7 @@ RETRY_INTERVAL = 5.0  # seconds between attempts while it fails: each may wait t
 BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock (a staff command)
 
 
+@guarded_store
 class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStore):
     """Async access to the SQLite log; one connection per process."""
 
