@@ -24,6 +24,8 @@ UNKNOWN = (
 )
 EMPTY_QUESTION = "请把您想问的事打成字发给我，比如「低保咋申请」，或者点 /menu 按分类找。"
 SOURCE_LINE = "依据：{source}（{updated}核对）"
+# After the source line of an answer whose source is dated: when that was the policy.
+SOURCE_DATED = "这是{years}的政策；现在的规定，以上面说的部门或驻村工作队说的为准。"
 USEFUL = "👍有用"
 NOT_USEFUL = "👎没用"
 FEEDBACK_THANKS = "谢谢您的反馈！"

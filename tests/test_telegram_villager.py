@@ -10,6 +10,7 @@ import pytest
 from bot import messages
 from bot.console import render, run_console
 from bot.dialogue import DialogueService, User
+from bot.dialogue.reply import source_line
 from bot.knowledge import KnowledgeBase
 from bot.understand import Matcher
 from tests.fakes.botapi import (
@@ -85,8 +86,8 @@ async def test_typed_question_gets_answer_with_amount_source_feedback_and_relate
     assert entry is not None
     assert "3000元" in reply.text
     assert reply.text.startswith(entry.answer)
-    source_line = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
-    assert reply.text.endswith(source_line)
+    assert reply.text.endswith(source_line(entry))  # with the years it was the policy
+    assert "的政策；现在的规定" in reply.text
     rows = reply.button_rows()
     qid = question_id(reply.buttons(), "f:")
     assert rows[0] == [(messages.USEFUL, f"f:{qid}:1"), (messages.NOT_USEFUL, f"f:{qid}:0")]

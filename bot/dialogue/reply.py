@@ -23,6 +23,9 @@ _CALLBACK_RE = re.compile(
     r"|(?P<hand>h):(?P<hand_qid>\d{1,12}))$"
 )
 
+# A year in a source line: 「2018年11月」, 「2018–2020年」.
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年|[–—-]\d)")
+
 
 @dataclass(frozen=True)
 class Button:
@@ -72,11 +75,22 @@ def parse_callback(data: str) -> Action | None:
     return Action(Tap.NONE, question_id=int(m["none_qid"]))
 
 
+def source_line(entry: Entry) -> str:
+    """The source line, and, when the source is dated (the material is from 2018–2020), a few
+    words saying when that was the policy and that today's rules are the named office's."""
+    line = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
+    years = sorted({int(y) for y in _YEAR.findall(entry.source)})
+    if not years:
+        return line
+    span = f"{years[0]}年" if len(years) == 1 else f"{years[0]}–{years[-1]}年"
+    return f"{line}\n{messages.SOURCE_DATED.format(years=span)}"
+
+
 def entry_reply(entry: Entry, kb: KnowledgeBase, question_id: int | None = None) -> Reply:
     """The answer of one entry with its source line, feedback and related-topic buttons."""
     if entry.is_smalltalk:
         return Reply(entry.answer, ((Button(messages.MENU_BUTTON, "m"),),), Said.ANSWER, entry.id)
-    source = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
+    source = source_line(entry)
     rows = _answer_rows(entry, kb, question_id)
     return Reply(f"{entry.answer}\n\n{source}", rows, Said.ANSWER, entry.id, question_id)
 
@@ -96,7 +110,7 @@ def followup_reply(
     lead = "" if told else messages.FOLLOWUP_NOT_WRITTEN
     body = "".join((*fitting, whom or ""))
     text = messages.FOLLOWUP_PREFIX.format(title=entry.title) + lead + body
-    source = messages.SOURCE_LINE.format(source=entry.source, updated=entry.updated)
+    source = source_line(entry)
     rows = (
         (Button(messages.FULL_ANSWER, f"e:{entry.id}"),),
         *_answer_rows(entry, kb, question_id),
