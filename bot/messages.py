@@ -76,6 +76,7 @@ UNANSWERED_HEADER = "没答上的问题：{groups} 组，共 {questions} 问（�
 UNANSWERED_NONE = "没有待处理的问题。"
 UNANSWERED_GROUP = "#{id} ×{count}（{first}～{last}）{examples}"
 UNANSWERED_NEAREST = "　最接近：{title}（{score:.0f}分）"
+UNANSWERED_DISLIKED = "　👎 不满意 {count} 问 {comments}"
 UNANSWERED_MORE = "……还有 {more} 组"
 SUGGEST_ADD = (
     "# 第 {id} 组（{count} 问，{first}～{last}）最接近「{title}」（{entry_id}，{score:.0f}分）。\n"
