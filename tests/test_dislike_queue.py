@@ -90,3 +90,17 @@ async def test_a_menu_word_after_a_dislike_is_still_the_menu(
     assert after.text != messages.COMMENT_THANKS
     assert queued[0].id == answer.question_id
     assert queued[0].comment is None
+
+
+async def test_a_tapped_candidate_gets_feedback_buttons_and_a_forged_one_does_not(
+    matcher: Matcher, tmp_path: Path
+) -> None:
+    async with await Store.open(tmp_path / "log.sqlite3") as store:
+        service = DialogueService(matcher, store)
+        question = await store.record_question(record(outcome="clarify", user=VILLAGER.key))
+        own = await service.press(f"e:social.dibao:{question}", VILLAGER)
+        forged = await service.press(f"e:social.dibao:{question}", NEIGHBOUR)
+    own_data = [b.data for row in own.buttons for b in row]
+    forged_data = [b.data for row in forged.buttons for b in row]
+    assert f"f:{question}:0" in own_data
+    assert not any(d.startswith("f:") for d in forged_data)

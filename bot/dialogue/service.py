@@ -206,11 +206,13 @@ class DialogueService:
             if entry is None:
                 return Reply(messages.STALE_BUTTON)
             qid = action.question_id
-            if qid is not None and await self._journal.owns(qid, user):
+            owned = qid is not None and await self._journal.owns(qid, user)
+            if owned and qid is not None:
                 await self._journal.chosen(qid, entry.id)
             if not entry.is_smalltalk:
                 self._memory.remember(self._chat(user), (entry.id,), qid)
-            return entry_reply(entry, kb)
+            # a candidate of the villager's own question: 👍/👎 on the answer it now got
+            return entry_reply(entry, kb, qid if owned else None)
         return await self._press_own(action, user)
 
     async def _press_own(self, action: Action, user: User) -> Reply:
