@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from bot import messages
 from bot.dialogue import DialogueService, User
 from bot.dialogue.comments import COMMENT_WINDOW, PendingComments
+from bot.review.stats import collect_stats
 from bot.review.unanswered import format_clusters, unanswered_clusters
 from bot.store import OPEN, Store
 from bot.understand import Matcher
@@ -104,3 +106,19 @@ async def test_a_tapped_candidate_gets_feedback_buttons_and_a_forged_one_does_no
     forged_data = [b.data for row in forged.buttons for b in row]
     assert f"f:{question}:0" in own_data
     assert not any(d.startswith("f:") for d in forged_data)
+
+
+async def test_stats_show_feedback_per_entry(tmp_path: Path) -> None:
+    now = dt.datetime.fromisoformat("2026-11-20T04:00:00+00:00")
+    async with await Store.open(tmp_path / "log.sqlite3") as store:
+        dibao = await store.record_question(record(outcome="answer", entry_id="social.dibao"))
+        other = await store.record_question(
+            record(outcome="answer", entry_id="social.dibao", user="telegram:u2")
+        )
+        await store.record_feedback(dibao, "telegram:u1", False, AT)
+        await store.record_feedback(other, "telegram:u2", True, AT)
+        stats = await collect_stats(store, days=7, now=now, titles={"social.dibao": "低保"})
+    assert [(f.entry_id, f.useful, f.not_useful) for f in stats.feedback_by_entry] == [
+        ("social.dibao", 1, 1)
+    ]
+    assert "低保（social.dibao）👍1 👎1" in stats.to_text()
