@@ -107,7 +107,7 @@ async def test_feedback_taps_are_thanked_and_stored(tmp_path: Path, matcher: Mat
         )
         answered = bot.fake.calls("answerCallbackQuery")
     assert thanks.text == messages.FEEDBACK_THANKS
-    assert sorry.text == messages.FEEDBACK_SORRY
+    assert sorry.text == messages.FEEDBACK_ASK
     assert rows == [(0,)]  # the latest tap wins
     assert len(answered) == 2  # every tap stops the button's spinner
 

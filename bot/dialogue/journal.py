@@ -101,6 +101,14 @@ class Journal:
         except _FAILURES:
             logger.warning("could not store feedback on question %s", question_id, exc_info=True)
 
+    async def comment(self, question_id: int, user: User, text: str) -> None:
+        """Attach what the villager said after 👎 to that question."""
+        assert self.store is not None
+        try:
+            await self.store.record_comment(question_id, user.key, text)
+        except _FAILURES:
+            logger.warning("could not store a comment on question %s", question_id, exc_info=True)
+
     async def chosen(self, question_id: int, entry_id: str) -> None:
         """The villager picked a candidate of a clarify reply: take it out of the queue."""
         assert self.store is not None

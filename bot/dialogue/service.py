@@ -15,6 +15,7 @@ from bot.dialogue.chitchat import (
     typed_category,
     typed_navigation,
 )
+from bot.dialogue.comments import PendingComments
 from bot.dialogue.context import ContextMemory
 from bot.dialogue.followup import FollowUps, Reading
 from bot.dialogue.journal import Journal, User, utc_now
@@ -65,6 +66,7 @@ class DialogueService:
         self._handoff = handoff and store is not None
         self._followups = FollowUps(matcher)
         self._memory = memory if memory is not None else ContextMemory()
+        self._comments = PendingComments()
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -92,8 +94,12 @@ class DialogueService:
     async def ask(self, text: str, user: User) -> Reply:
         """Match `text` (against the chat's topic), log it, and return the villager's reply."""
         typed = self._typed(text)
+        disliked = self._comments.take(self._chat(user))
         if typed is not None:
             return typed  # a menu word or category name is navigation, not a question
+        if disliked is not None and self.store is not None:
+            await self._journal.comment(disliked, user, text)  # what was wrong with it
+            return Reply(messages.COMMENT_THANKS, ((Button(messages.MENU_BUTTON, "m"),),))
         started = time.perf_counter()
         chat = small_talk(text)
         if chat is not None:
@@ -200,11 +206,13 @@ class DialogueService:
             if entry is None:
                 return Reply(messages.STALE_BUTTON)
             qid = action.question_id
-            if qid is not None and await self._journal.owns(qid, user):
+            owned = qid is not None and await self._journal.owns(qid, user)
+            if owned and qid is not None:
                 await self._journal.chosen(qid, entry.id)
             if not entry.is_smalltalk:
                 self._memory.remember(self._chat(user), (entry.id,), qid)
-            return entry_reply(entry, kb)
+            # a candidate of the villager's own question: 👍/👎 on the answer it now got
+            return entry_reply(entry, kb, qid if owned else None)
         return await self._press_own(action, user)
 
     async def _press_own(self, action: Action, user: User) -> Reply:
@@ -215,7 +223,11 @@ class DialogueService:
         menu = ((Button(messages.MENU_BUTTON, "m"),),)
         if action.kind is Tap.FEEDBACK:
             await self._journal.feedback(qid, user, action.useful)
-            return Reply(messages.FEEDBACK_THANKS if action.useful else messages.FEEDBACK_SORRY)
+            if action.useful:
+                self._comments.drop(self._chat(user))
+                return Reply(messages.FEEDBACK_THANKS)
+            self._comments.expect(self._chat(user), qid)
+            return Reply(messages.FEEDBACK_ASK)
         if action.kind is Tap.HANDOFF:
             if not self._handoff:
                 return Reply(messages.STALE_BUTTON)

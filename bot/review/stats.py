@@ -12,6 +12,7 @@ from bot.store import OPEN, OutcomeCounts, Store
 # Villagers and staff live in China (UTC+8, no daylight saving): "today" is their day.
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "UTC+8")
 TOP_TOPICS = 5
+FEEDBACK_ENTRIES = 3  # entries with the most 👎 (the text is at most 15 lines)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,16 @@ class TopicCount:
 
 
 @dataclass(frozen=True)
+class EntryFeedback:
+    """An entry and the 👍/👎 its answers got."""
+
+    entry_id: str
+    title: str
+    useful: int
+    not_useful: int
+
+
+@dataclass(frozen=True)
 class DayCount:
     """One local day's questions by outcome."""
 
@@ -74,6 +85,7 @@ class Stats:
     top_topics: tuple[TopicCount, ...]
     daily: tuple[DayCount, ...]
     open_unanswered: int
+    feedback_by_entry: tuple[EntryFeedback, ...] = ()  # most 👎 first
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -85,6 +97,7 @@ class Stats:
             "top_topics": [asdict(t) for t in self.top_topics],
             "daily": [asdict(d) for d in self.daily],
             "open_unanswered": self.open_unanswered,
+            "feedback_by_entry": [asdict(f) for f in self.feedback_by_entry],
         }
 
     def to_text(self) -> str:
@@ -117,6 +130,14 @@ class Stats:
             lines += [
                 messages.STATS_TOPIC.format(rank=i, title=t.title, count=t.count)
                 for i, t in enumerate(self.top_topics, 1)
+            ]
+        if self.feedback_by_entry:
+            lines.append(messages.STATS_ENTRY_FEEDBACK)
+            lines += [
+                messages.STATS_ENTRY_LINE.format(
+                    title=f.title, id=f.entry_id, useful=f.useful, not_useful=f.not_useful
+                )
+                for f in self.feedback_by_entry
             ]
         return "\n".join(lines[:15])
 
@@ -167,6 +188,10 @@ async def collect_stats(
         top_topics=tuple(TopicCount(e, (titles or {}).get(e, e), n) for e, n in top_entries),
         daily=tuple(daily),
         open_unanswered=await store.queue_size(OPEN),
+        feedback_by_entry=tuple(
+            EntryFeedback(e, (titles or {}).get(e, e), up, down)
+            for e, up, down in await store.feedback_by_entry(since, until, limit=FEEDBACK_ENTRIES)
+        ),
     )
 
 

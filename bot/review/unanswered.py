@@ -45,6 +45,8 @@ class Cluster:
     nearest_score: float
     status: str = OPEN
     texts: tuple[str, ...] = ()
+    disliked: int = 0  # questions whose answer got 👎 (不满意)
+    comments: tuple[str, ...] = ()  # what those villagers said after 👎
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (without the full list of texts)."""
@@ -58,6 +60,8 @@ class Cluster:
             "question_ids": list(self.question_ids),
             "nearest_entry": self.nearest_entry,
             "nearest_score": self.nearest_score,
+            "disliked": self.disliked,
+            "comments": list(self.comments),
         }
 
 
@@ -116,6 +120,8 @@ def _cluster(members: list[LoggedQuestion], matcher: Matcher | None, status: str
         nearest_score=best[nearest] if nearest else 0.0,
         status=status,
         texts=texts,
+        disliked=sum(1 for q in members if q.not_useful),
+        comments=tuple(dict.fromkeys(q.comment for q in members if q.comment)),
     )
 
 
@@ -138,6 +144,9 @@ def format_clusters(
                 examples=examples,
             )
         )
+        if c.disliked:
+            said = " ".join(f"「{shorten(t, 40)}」" for t in c.comments[:MAX_EXAMPLES])
+            lines.append(messages.UNANSWERED_DISLIKED.format(count=c.disliked, comments=said))
         if c.nearest_entry:
             title = (titles or {}).get(c.nearest_entry, c.nearest_entry)
             lines.append(messages.UNANSWERED_NEAREST.format(title=title, score=c.nearest_score))

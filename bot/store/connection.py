@@ -54,14 +54,16 @@ SELECT_QUESTIONS = (
     " u.delivery, u.sent_at,"
     " (SELECT COUNT(*) FROM feedback f WHERE f.question_id = q.id AND f.useful = 1),"
     " (SELECT COUNT(*) FROM feedback f WHERE f.question_id = q.id AND f.useful = 0),"
-    " q.followup_of FROM questions q LEFT JOIN unanswered u ON u.question_id = q.id"
+    " q.followup_of,"
+    " (SELECT MAX(f.comment) FROM feedback f WHERE f.question_id = q.id AND f.useful = 0)"
+    " FROM questions q LEFT JOIN unanswered u ON u.question_id = q.id"
 )
 
 
 def row_to_question(row: sqlite3.Row | tuple[object, ...]) -> LoggedQuestion:
     (qid, asked_at, channel, user_key, reply_to, text, outcome, entry_id, score) = row[:9]
     (candidates, latency, status, answer, resolved_at, delivery, sent_at, up, down) = row[9:18]
-    followup_of = row[18]
+    followup_of, comment = row[18], row[19]
     try:
         pairs = tuple((str(c), float(s)) for c, s in json.loads(str(candidates)))
     except (ValueError, TypeError):
@@ -86,4 +88,5 @@ def row_to_question(row: sqlite3.Row | tuple[object, ...]) -> LoggedQuestion:
         useful=int(str(up)),
         not_useful=int(str(down)),
         followup_of=None if followup_of is None else str(followup_of),
+        comment=None if comment is None else str(comment),
     )

@@ -81,6 +81,20 @@ class FiguresStore(Connection):
             row = await cursor.fetchone()
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    async def feedback_by_entry(
+        self, since: str, until: str, *, limit: int
+    ) -> list[tuple[str, int, int]]:
+        """Return (entry id, 👍, 👎) for the answers tapped in [since, until), most 👎 first."""
+        async with self._db.execute(
+            "SELECT q.entry_id, SUM(f.useful), SUM(1 - f.useful) FROM feedback f"
+            " JOIN questions q ON q.id = f.question_id WHERE q.entry_id IS NOT NULL"
+            " AND f.at >= ? AND f.at < ? GROUP BY q.entry_id"
+            " ORDER BY SUM(1 - f.useful) DESC, SUM(f.useful) DESC, q.entry_id LIMIT ?",
+            (since, until, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(str(e), int(up), int(down)) for e, up, down in rows]
+
     async def top_entries(self, since: str, until: str, *, limit: int) -> list[tuple[str, int]]:
         """Return the most answered entries in [since, until) with their counts."""
         async with self._db.execute(

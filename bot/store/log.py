@@ -275,6 +275,18 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
                 " at = excluded.at",
                 (question_id, user_key, int(useful), at),
             )
+            if not useful:  # a disliked answer waits for the editors like an unanswered one
+                await self._queue(question_id)
+
+    async def record_comment(self, question_id: int, user_key: str, text: str) -> bool:
+        """Attach what a villager said after 👎 to that feedback; False when there is none."""
+        async with self._transaction():
+            cursor = await self._db.execute(
+                "UPDATE feedback SET comment = ? WHERE question_id = ? AND user_key = ?"
+                " AND useful = 0",
+                (mask_pii(storable(text)), question_id, user_key),
+            )
+        return cursor.rowcount > 0
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

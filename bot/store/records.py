@@ -69,6 +69,7 @@ class LoggedQuestion:
     useful: int = 0
     not_useful: int = 0
     followup_of: str | None = None
+    comment: str | None = None  # what the villager said after 👎
 
 
 @dataclass(frozen=True)

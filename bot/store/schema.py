@@ -156,6 +156,15 @@ async def _v7(db: aiosqlite.Connection) -> None:
     await db.commit()
 
 
+async def _v8(db: aiosqlite.Connection) -> None:
+    """👎 reaches the editors: the villager's comment on an answer they disliked."""
+    async with db.execute("PRAGMA table_info(feedback)") as cursor:
+        columns = {str(row[1]) for row in await cursor.fetchall()}
+    if "comment" not in columns:
+        await db.execute("ALTER TABLE feedback ADD COLUMN comment TEXT")
+    await db.commit()
+
+
 # Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
 # Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
 # released one: append a new one.
@@ -167,6 +176,7 @@ MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (
     _v5,
     _v6,
     _v7,
+    _v8,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
