@@ -17,13 +17,21 @@ def compose(path: Path) -> tuple[yaml.Node | None, list[Problem]]:
     name = str(path)
     if path.exists() and not path.is_file():
         # a directory, FIFO or device: reading a FIFO would block start-up forever
-        return None, [Problem(name, 0, "cannot read file: not a regular file")]
+        message = (
+            "这不是一个普通文件，读不了：请给出 policies.yaml 文件的路径"
+            " (cannot read file: not a regular file)"
+        )
+        return None, [Problem(name, 0, message)]
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return None, [Problem(name, 0, "file not found (找不到文件)")]
+        return None, [Problem(name, 0, "找不到文件：请检查路径和文件名 (file not found)")]
     except OSError as exc:
-        return None, [Problem(name, 0, f"cannot read file: {exc.__class__.__name__}")]
+        message = (
+            f"文件读不了（{exc.__class__.__name__}）：请检查文件权限"
+            " (cannot read file)"
+        )
+        return None, [Problem(name, 0, message)]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -33,11 +41,15 @@ def compose(path: Path) -> tuple[yaml.Node | None, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
-        return None, [Problem(name, line, f"YAML syntax error: {exc.problem or exc.context}")]
+        message = (
+            "YAML 格式错误：请检查这一行和上一行的缩进、冒号、引号和括号"
+            f" (YAML syntax error: {exc.problem or exc.context})"
+        )
+        return None, [Problem(name, line, message)]
     except yaml.YAMLError as exc:
-        return None, [Problem(name, 0, f"YAML error: {exc}")]
+        return None, [Problem(name, 0, f"YAML 格式错误，请检查文件 (YAML error: {exc})")]
     if node is None:
-        return None, [Problem(name, 1, "file is empty")]
+        return None, [Problem(name, 1, "文件是空的：请写上内容 (file is empty)")]
     return node, duplicate_keys(node, name)
 
 

@@ -29,12 +29,14 @@ def check_knowledge(path: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         for question, line in zip(entry.questions, entry.question_lines, strict=True):
             best = matcher.best_match(question).best
             if best is None or best.id != entry.id:
-                reached = best.id if best else "nothing"
+                reached = best.id if best else "nothing（没有条目）"
                 problems.append(
                     Problem(
                         kb.path,
                         line,
-                        f"entry {entry.id!r}: example question {question!r} reaches {reached}",
+                        f"条目 {entry.id!r}: 例句 {question!r} 匹配到了 {reached}，"
+                        "不是本条：请改写例句或补 keywords "
+                        f"(example question {question!r} reaches {reached})",
                     )
                 )
     return kb, problems
@@ -55,9 +57,17 @@ def referral_problems(entry: Entry, path: str) -> list[Problem]:
     """A referral entry must give no numbers and must say whom to ask."""
     out = []
     if _REFERRAL_NUMBER.search(entry.answer):
-        out.append(Problem(path, entry.line, f"referral {entry.id!r}: the answer states a number"))
+        message = (
+            f"转介条目 {entry.id!r}: 回答里不能写数字或金额，只说找谁问"
+            f" (referral {entry.id!r}: the answer states a number)"
+        )
+        out.append(Problem(path, entry.line, message))
     if not (_REFERRAL_WHO.search(entry.answer) and _REFERRAL_ASK.search(entry.answer)):
-        out.append(Problem(path, entry.line, f"referral {entry.id!r}: say whom to ask (局/所/…)"))
+        message = (
+            f"转介条目 {entry.id!r}: 回答要说清去找哪个部门问（局/所/…）"
+            f" (referral {entry.id!r}: say whom to ask)"
+        )
+        out.append(Problem(path, entry.line, message))
     return out
 
 
