@@ -27,10 +27,7 @@ def compose(path: Path) -> tuple[yaml.Node | None, list[Problem]]:
     except FileNotFoundError:
         return None, [Problem(name, 0, "找不到文件：请检查路径和文件名 (file not found)")]
     except OSError as exc:
-        message = (
-            f"文件读不了（{exc.__class__.__name__}）：请检查文件权限"
-            " (cannot read file)"
-        )
+        message = f"文件读不了（{exc.__class__.__name__}）：请检查文件权限 (cannot read file)"
         return None, [Problem(name, 0, message)]
     try:
         text = data.decode("utf-8")
