@@ -186,6 +186,10 @@ def test_a_garbage_inbox_row_is_skipped_with_one_line_and_the_rest_answered(
             polls = len(fake.calls("getUpdates"))
             proc = start(tmp_path, env, name)
             try:
+                # the previous process's last long poll may be recorded after it exited:
+                # wait for this one's own start before counting its polls
+                log = tmp_path / name
+                assert wait_until(lambda lg=log: "Application started" in lg.read_text(), 90)
                 assert wait_until(lambda n=polls: len(fake.calls("getUpdates")) > n, timeout=90)
                 assert wait_until(lambda: len(fake.messages(8002)) == 1, timeout=90)
                 assert wait_until(lambda: inbox(db)[0] == 0, timeout=30)
