@@ -66,10 +66,12 @@ def test_category_names_menu_words_and_small_talk_on_the_console(tmp_path: Path)
 def test_stray_digits_get_a_hint_and_are_not_logged(tmp_path: Path) -> None:
     db = tmp_path / "chat.sqlite3"
     # 2 taps 👎 (whose reply has no buttons); then 3 and 07 pick nothing; 99 is out of range
-    # of the answer's buttons; 12317 is a question (the 举报 line), not a choice
-    typed = "低保咋申请\n99\n2\n3\n07\n12317\n"
+    # of the answer's buttons; the first 12317 is the 👎's comment (「哪里不对？」), the second a
+    # question (the 举报 line), neither a choice
+    typed = "低保咋申请\n99\n2\n3\n07\n12317\n12317\n"
     code, out, _ = run(["chat"], typed, env={"POLICYBOT_DB": str(db)})
     assert code == 0
     assert messages.CONSOLE_CHOICE_RANGE.format(n=5) in out
     assert out.count(messages.CONSOLE_NO_CHOICE) == 2
     assert rows(db, "SELECT text FROM questions ORDER BY id") == [("低保咋申请",), ("12317",)]
+    assert rows(db, "SELECT useful, comment FROM feedback") == [(0, "12317")]
