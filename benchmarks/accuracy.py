@@ -287,6 +287,14 @@ def variants() -> list[tuple[str, Weights | None, Options | None]]:
             out.append(
                 (f"− {signal} signal (weight 0)", replace(Weights(), **{signal: 0.0}), None)
             )
+    # the real-questions change of unknown words' weight, undone
+    out.append(
+        (
+            "unknown words at full weight (unknown_token 1.0)",
+            replace(Weights(), unknown_token=1.0),
+            None,
+        )
+    )
     return out
 
 

@@ -61,7 +61,11 @@ class Weights:
     min_evidence: float = 1.245
     topic_examples: float = 2.0
     tail_blend: float = 0.6
-    unknown_token: float = 1.0
+    # A word the knowledge base never uses weighs this share of a one-entry word's IDF (then
+    # its background rarity below). 1.0 let everyday words real people add (拆掉, 时间表,
+    # 职业中学) outweigh the topic word (低保); 0.6 was chosen on real questions (0.6-0.7 is
+    # a plateau, shipped thresholds), see the ablation row in docs/benchmarks.md.
+    unknown_token: float = 0.6
     single_char: float = 0.7
     # Background weights (design values, checked by the ablation in benchmarks/): a word the
     # knowledge base never uses weighs by how rare it is in general Chinese (jieba's
