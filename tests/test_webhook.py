@@ -3,6 +3,7 @@ read, the body is capped, and neither the token nor the secret reaches the DEBUG
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import socket
@@ -14,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from telegram.ext import _updater
+from telegram.ext._utils.webhookhandler import WebhookAppClass
 
-from handlers.webhook import MAX_UPDATE_BYTES
+from handlers.webhook import MAX_UPDATE_BYTES, GuardedWebhookApp, guard_webhook
 from tests.fakes.botapi import TOKEN, FakeBotAPI, message_update, running_fake, wait_until
 from tests.test_telegram_serve import free_port, serve_env, serving, stop
 
@@ -85,18 +88,26 @@ def stream(hook: Hook, size: int, *, secret: str | None, chunked: bool = False) 
     if secret is not None:
         head.append(f"X-Telegram-Bot-Api-Secret-Token: {secret}")
     piece = b"x" * 65536
-    sent = 0
+    framed = b"10000\r\n" + piece + b"\r\n" if chunked else piece
+    sent, pending = 0, memoryview(b"")
     with socket.create_connection(("127.0.0.1", hook.port), timeout=30) as sock:
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
         try:
-            while sent < size and not select.select([sock], [], [], 0)[0]:
-                sock.sendall(b"10000\r\n" + piece + b"\r\n" if chunked else piece)
-                sent += len(piece)
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            # never block in a send: stop the moment the answer can be read
+            while sent < size or pending:
+                readable, writable, _ = select.select([sock], [sock], [], 30)
+                if readable or not writable:
+                    break
+                if not pending:
+                    pending, sent = memoryview(framed), sent + len(piece)
+                pending = pending[sock.send(pending) :]
+        except (BrokenPipeError, ConnectionResetError):
             pass  # the server closed its end: its answer is already on the way
         answer = b""
-        while b"\r\n" not in answer and (data := sock.recv(4096)):
-            answer += data
+        with contextlib.suppress(ConnectionResetError):
+            while b"\r\n" not in answer and (data := sock.recv(4096)):
+                answer += data
+    assert answer, "the server closed the connection without an answer"
     return int(answer.split()[1]), sent
 
 
@@ -182,3 +193,15 @@ def test_the_debug_log_shows_neither_the_token_nor_the_secret(hook: Hook) -> Non
     assert TOKEN.split(":")[1] not in log
     assert hook.secret not in log
     assert "<token>" in log  # the redacted form: the lines were kept, not dropped
+
+
+def test_the_guard_refuses_to_start_on_a_python_telegram_bot_it_does_not_know(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_updater, "WebhookAppClass", WebhookAppClass)  # restored afterwards
+    guard_webhook()
+    guard_webhook()  # idempotent
+    assert _updater.WebhookAppClass is GuardedWebhookApp
+    monkeypatch.setattr(_updater, "WebhookAppClass", type("Renamed", (), {}))
+    with pytest.raises(RuntimeError, match="cannot guard it"):
+        guard_webhook()  # never an unguarded webhook
