@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot import __version__, messages
-from bot.config import ConfigError, Settings, webhook_secret
+from bot.config import ConfigError, Settings, log_secrets
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.logsummary import RepeatSummary
 from bot.privacy import MaskingFilter, SecretFilter
@@ -106,8 +106,7 @@ def _configure_logging(settings: Settings, stream: TextIO) -> None:
     # Questions may reach a log (DEBUG, a traceback): personal numbers are masked there too.
     # …and no command's log shows the bot token or the webhook secret (PTB logs the Bot API
     # URL, with the token, at DEBUG; setWebhook's parameters carry the secret)
-    token = settings.token or ""
-    secrets = {token: "<token>", webhook_secret(token): "<webhook secret>"} if token else {}
+    secrets = log_secrets(settings.token or "")
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, MaskingFilter) for f in handler.filters):
             handler.addFilter(MaskingFilter())

@@ -107,6 +107,18 @@ def webhook_secret(token: str) -> str:
     return hashlib.sha256(f"policybot-webhook:{token}".encode()).hexdigest()
 
 
+def log_secrets(token: str) -> dict[str, str]:
+    """What no log line may show, each with what to write instead (none without a token).
+
+    The token, then its secret half alone (the part after the bot id: a URL-encoded token,
+    `123%3AAA…`, still contains it), and the webhook secret derived from the token.
+    """
+    if not token:
+        return {}
+    half = token.partition(":")[2]
+    return {token: "<token>", half: "<token>", webhook_secret(token): "<webhook secret>"}
+
+
 def parse_proxy(text: str) -> str | None:
     """Check a proxy URL (http, https, socks5 or socks5h://[user:pass@]host:port)."""
     text = text.strip()

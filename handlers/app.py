@@ -41,6 +41,7 @@ from handlers.runtime import RUNTIME_KEY, Callback, Runtime
 from handlers.runtime import villager as villager_of
 from handlers.transport import ChatRateLimiter, RetryingRequest
 from handlers.upkeep import KnowledgeWatch, upkeep_forever
+from handlers.webhook import guard_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def serve(settings: Settings) -> int:
             url = urlsplit(settings.webhook_url)
             local = url.hostname in ("127.0.0.1", "localhost", "::1")
             logger.info("serving by webhook on port %s", settings.port)
+            guard_webhook()  # the secret before the body, and the body capped
             app.run_webhook(
                 # A webhook URL on this host can only be reached locally; anything else is
                 # reached through the platform's router, which needs every interface.

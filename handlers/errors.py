@@ -9,7 +9,7 @@ from telegram.error import Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot import messages
-from bot.config import webhook_secret
+from bot.config import log_secrets
 from bot.privacy import SecretFilter
 from handlers.runtime import villager
 
@@ -56,6 +56,6 @@ def drop_invalid_token_traceback(record: logging.LogRecord) -> bool:
 def redact_token(token: str) -> None:
     """Keep the token and the webhook secret out of every log line of the root handlers
     (the command line installs the same for every command; this is for direct callers)."""
-    secrets = SecretFilter({token: "<token>", webhook_secret(token): "<webhook secret>"})
+    secrets = SecretFilter(log_secrets(token))
     for handler in logging.getLogger().handlers:
         handler.filters.insert(0, secrets)

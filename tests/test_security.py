@@ -291,8 +291,12 @@ async def test_a_candidate_tap_forged_with_another_villagers_question_changes_no
     assert question.answer is None
 
 
-def test_log_resolve_at_debug_keeps_the_token_out_of_its_output(tmp_path: Path) -> None:
-    # issue 14.6: PTB's "Set Bot API URL" line printed the token; redaction was serve's alone
+@pytest.mark.parametrize("accepted", [True, False], ids=["sent", "token rejected"])
+def test_log_resolve_at_debug_keeps_the_token_out_of_its_output(
+    tmp_path: Path, accepted: bool
+) -> None:
+    # issue 14.6: PTB's "Set Bot API URL" line printed the token; redaction was serve's alone.
+    # A rejected token is worse: PTB's InvalidToken message quotes it in the traceback.
     db = tmp_path / "bot.sqlite3"
     rec = QuestionRecord(
         "2026-12-02T08:00:00+00:00",
@@ -312,7 +316,7 @@ def test_log_resolve_at_debug_keeps_the_token_out_of_its_output(tmp_path: Path) 
             await store.record_question(rec)
 
     asyncio.run(log_one())
-    with running_fake() as fake:
+    with running_fake(accept_token=accepted) as fake:
         env = {
             **os.environ,
             "POLICYBOT_DB": str(db),
@@ -339,8 +343,14 @@ def test_log_resolve_at_debug_keeps_the_token_out_of_its_output(tmp_path: Path) 
             cwd=ROOT,
         )
         sent = fake.messages(4242)
+    output = done.stderr + done.stdout
     assert done.returncode == 0, done.stderr[-2000:]
-    assert sent, "the answer reached the villager through the Bot API stand-in"
+    # sent, or (token rejected) left for the running bot, which will meet the same refusal
+    assert bool(sent) == accepted
     assert "DEBUG" in done.stderr  # the log really was on
-    assert TOKEN not in done.stderr + done.stdout
-    assert TOKEN.split(":")[1] not in done.stderr + done.stdout
+    assert TOKEN not in output
+    assert TOKEN.split(":")[1] not in output
+    assert "Set Bot API URL: http://127.0.0.1" in output  # the line is kept, redacted:
+    assert "/bot<token>" in output
+    if not accepted:
+        assert "The token `<token>` was rejected" in output

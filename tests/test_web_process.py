@@ -52,6 +52,7 @@ def test_policybot_web_serves_an_account_made_by_staff_add(tmp_path: Path) -> No
     )
     with running_fake() as fake, (tmp_path / "web.log").open("w+") as log:
         env.update(TELEGRAM_BOT_TOKEN=TOKEN, POLICYBOT_TELEGRAM_BASE_URL=fake.base_url)
+        env.update(POLICYBOT_LOG_LEVEL="DEBUG")  # the token must stay out even at DEBUG
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "web"], cwd=ROOT, env=env, stdout=log, stderr=log
         )
@@ -80,3 +81,7 @@ def test_policybot_web_serves_an_account_made_by_staff_add(tmp_path: Path) -> No
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+    log = (tmp_path / "web.log").read_text(encoding="utf-8")
+    assert "DEBUG" in log
+    assert TOKEN.split(":")[1] not in log  # issue 14.6: the Bot's "Set Bot API URL" line
+    assert "/bot<token>" in log
