@@ -160,6 +160,17 @@ def test_big_posts_are_refused_before_their_body_is_read_and_memory_stays_flat(
         (b"\xff\xfe\x00garbage", "SECRET", {}, 400),
         (b"[" * 500_000, "SECRET", {}, 400),
     ],
+    # named, not by their bodies: an update carries the time, and xdist's workers must agree
+    ids=[
+        "no-secret",
+        "empty-secret",
+        "long-secret",
+        "non-ascii-secret",
+        "wrong-secret-plain-text",
+        "not-json",
+        "not-utf8",
+        "deep-nesting",
+    ],
 )
 def test_hostile_posts_are_refused_and_never_answered(
     hook: Hook, body: bytes, secret: str | None, headers: dict[str, str], status: int
