@@ -67,6 +67,8 @@ class Entry:
     related: tuple[str, ...] = ()
     line: int = 0
     question_lines: tuple[int, ...] = ()
+    # the source's sentences this entry rests on, verbatim: every figure of the answer is in one
+    facts: tuple[str, ...] = ()
 
     @property
     def is_smalltalk(self) -> bool:

@@ -24,6 +24,7 @@ from bot.knowledge.entries import (
     Lexicon,
     Problem,
 )
+from bot.knowledge.facts import fact_problems
 from bot.knowledge.nodes import items, line_of, string, string_list
 from bot.knowledge.wording import wording_problems
 
@@ -113,7 +114,7 @@ def _build_categories(
 
 
 _REQUIRED = ("id", "title", "category", "questions", "answer", "source", "updated")
-_OPTIONAL = ("keywords", "related")
+_OPTIONAL = ("keywords", "related", "facts")
 
 
 def _build_entry(node: yaml.Node, name: str, problems: list[Problem]) -> Entry | None:
@@ -156,6 +157,7 @@ def _build_entry(node: yaml.Node, name: str, problems: list[Problem]) -> Entry |
         related=tuple(r for r, _ in lists["related"]),
         line=line,
         question_lines=tuple(at for _, at in lists["questions"]),
+        facts=tuple(f for f, _ in lists["facts"]),
     )
 
 
@@ -178,21 +180,30 @@ def _texts(fields: _Fields, report: Report) -> dict[str, str]:
     return texts
 
 
+_NOT_A_LIST = {
+    "": "{key} 要写成一行一项的列表（每行以「- 」开头）({key} must be a list of text)",
+    "facts": (
+        "facts 要写成一行一句原文的列表，每行以「- 」开头；从 topics.yaml 抄时只抄 text 后面的"
+        "那句话，不要抄 text:/source: (facts must be a list of text)"
+    ),
+}
+
+
 def _lists(fields: _Fields, report: Report) -> dict[str, list[tuple[str, int]]]:
     """The entry's list fields as (text, line) pairs, empty items reported and left out."""
     lists: dict[str, list[tuple[str, int]]] = {}
-    for key in ("questions", "keywords", "related"):
+    for key in ("questions", "keywords", "related", "facts"):
         if key not in fields:
             lists[key] = []
             continue
         value_node = fields[key][1]
         items = string_list(value_node)
         if items is None:
-            report(value_node, f"{key} must be a list of text")
+            report(value_node, _NOT_A_LIST.get(key, _NOT_A_LIST[""]).format(key=key))
             continue
         for text, at in items:
             if not text:
-                report(at, f"empty item in {key}")
+                report(at, f"{key} 里有一项是空的：请写上内容或删掉这一行 (empty item in {key})")
         lists[key] = [(t, at) for t, at in items if t]
     return lists
 
@@ -214,6 +225,9 @@ def _check_entry(
         report(fields["answer"][1], f"answer is long ({answer_len} characters)", "warning")
     for problem in wording_problems(texts["answer"]):
         report(fields["answer"][1], problem)
+    facts = [f for f, _ in lists["facts"]]
+    for severity, problem in fact_problems(texts["id"], texts["answer"], facts, texts["source"]):
+        report(fields["answer"][1], problem, severity)
     try:
         dt.date.fromisoformat(texts["updated"])
     except ValueError:
