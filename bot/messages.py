@@ -168,6 +168,11 @@ STAFF_EXPORT_EMPTY = "还没有问答记录，没有可导出的。"
 KB_INIT_EXISTS = "{path} 已经存在，不会覆盖它；没有复制任何文件。"
 KB_INIT_UNWRITABLE = "无法写入 {path}；没有复制任何文件。"
 KB_INIT_DONE = "已复制知识库。编辑后设置 POLICYBOT_KB={path}，再运行 policybot kb check 检查。"
+# `policybot kb check`'s last line, and the line after the problems when chat or serve refuse
+# to start (the English half of each is in bot/cli.py; scripts/wheel-smoke reads "ok")
+KB_CHECK_ERRORS = "有 {count} 个错误：请按上面各行改好，再运行 policybot kb check"
+KB_CHECK_OK = "没有问题：共 {entries} 条、{questions} 句例句"
+KB_HAS_ERRORS = "知识库有错误，没有启动：请运行 policybot kb check 查看并改正"
 
 # The workbench (`policybot web`): notices and errors; the pages' own words are in
 # bot/web/templates/.

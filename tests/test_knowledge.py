@@ -221,7 +221,7 @@ def test_kb_check_command_prints_file_line_and_exits_1(
     assert main(["kb", "check", str(path)]) == 1
     out = capsys.readouterr().out
     line = line_of(path.read_text(), 'answer: ""')
-    assert f"{path}:{line}: entry 'social.dibao'" in out
+    assert f"{path}:{line}: 条目 'social.dibao'" in out
     assert "Traceback" not in out
 
 

@@ -32,7 +32,7 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
-        label = "" if self.severity == "error" else f"{self.severity}: "
+        label = "" if self.severity == "error" else "提醒 (warning): "
         return f"{self.path}:{self.line}: {label}{self.message}"
 
 
