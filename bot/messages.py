@@ -149,6 +149,18 @@ CONFIRM_NO_TERMINAL = (
     "没有发送：要在终端里看过预览再确认；脚本里请加 --yes"
     "（not sent: confirm on a terminal, or pass --yes）"
 )
+IGNORE_NOT_OPEN = (
+    "问题 {id} 不在待回答的队列里（已经回答或忽略过，或者没有这个编号），什么也没有改。"
+    "请用 policybot log unanswered 查看编号（question {id} is not open in the unanswered queue）"
+)
+CONFIRM_IGNORE_CANCELLED = "已取消，没有忽略任何问题。"
+CONFIRM_IGNORE_NO_TERMINAL = (
+    "没有忽略：要在终端里看过上面的问题再确认；脚本里请加 --yes"
+    "（not ignored: confirm on a terminal, or pass --yes）"
+)
+CONFIRM_IGNORE_CHANGED = (
+    "第 {id} 组在您确认之前有了变化（有新问题，或已被别人处理），没有忽略。请重新运行看看。"
+)
 CONFIRM_CHANGED = (
     "第 {id} 组在您确认之前有了变化（有新问题，或已被别人处理），没有发送。请重新预览。"
 )
