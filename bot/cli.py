@@ -18,7 +18,6 @@ from bot.config import ConfigError, Settings, log_secrets
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.logsummary import RepeatSummary
 from bot.privacy import MaskingFilter, SecretFilter
-from bot.shipped import ShippedCopyError, copy_shipped
 
 if TYPE_CHECKING:
     from bot.understand import Matcher
@@ -81,7 +80,10 @@ def main(
     except KnowledgeError as exc:
         for problem in exc.problems:
             stderr.write(f"{problem}\n")
-        stderr.write("policybot: the knowledge base has errors (run `policybot kb check`)\n")
+        stderr.write(
+            f"policybot: {messages.KB_HAS_ERRORS}"
+            " (the knowledge base has errors: run `policybot kb check`)\n"
+        )
         return 2
     except KeyboardInterrupt:
         return 130
@@ -154,7 +156,9 @@ def _dispatch(
     if args.command == "match":
         return _match(_matcher(settings.kb_path), stdin, stdout)
     if args.command == "kb":
-        return _kb(args, settings, stdout, stderr)
+        from bot.kbcommand import run_kb
+
+        return run_kb(args, settings, stdout, stderr)
     if args.command in ("web", "staff"):
         return _web(args, settings, stdin, stdout, stderr)
     from bot.review import run_log_command
@@ -253,45 +257,3 @@ def _verdict(matcher: Matcher, question: str) -> dict[str, object]:
     if m.referral:
         result["referral"] = m.referral
     return result
-
-
-def _kb(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
-    from bot.review import check_knowledge, load_eval_set, print_eval, run_eval
-
-    if args.kb_command == "init":
-        return _kb_init(args.dir, stdout, stderr)
-    if args.kb_command == "check":
-        path = args.file or settings.kb_path
-        kb, problems = check_knowledge(path)
-        for problem in problems:
-            stdout.write(f"{problem}\n")
-        errors = [p for p in problems if p.severity == "error"]
-        if errors or kb is None:
-            stdout.write(f"{path}: {len(errors)} error(s)\n")
-            return 1
-        n_questions = sum(len(e.questions) for e in kb.entries)
-        stdout.write(f"{path}: ok, {len(kb.entries)} entries, {n_questions} example questions\n")
-        return 0
-    try:
-        items = load_eval_set(args.file)
-    except (OSError, ValueError) as exc:
-        stdout.write(f"policybot: cannot read the set: {exc}\n")
-        return 1
-    matcher = _matcher(settings.kb_path)
-    print_eval(run_eval(matcher, items), stdout, name=args.file.name, show_misses=args.show_misses)
-    return 0
-
-
-def _kb_init(target: Path, stdout: TextIO, stderr: TextIO) -> int:
-    try:
-        copies = copy_shipped(target)
-    except ShippedCopyError as exc:
-        chinese = messages.KB_INIT_EXISTS if exc.exists else messages.KB_INIT_UNWRITABLE
-        stderr.write(f"policybot: {exc}; nothing was copied. {chinese.format(path=exc.path)}\n")
-        return 1
-    for copy in copies:
-        stdout.write(f"wrote {copy}\n")
-    kb = copies[0].resolve()
-    stdout.write(f"edit it, then: export POLICYBOT_KB={kb} && policybot kb check\n")
-    stdout.write(messages.KB_INIT_DONE.format(path=kb) + "\n")
-    return 0

@@ -149,6 +149,18 @@ CONFIRM_NO_TERMINAL = (
     "没有发送：要在终端里看过预览再确认；脚本里请加 --yes"
     "（not sent: confirm on a terminal, or pass --yes）"
 )
+IGNORE_NOT_OPEN = (
+    "问题 {id} 不在待回答的队列里（已经回答或忽略过，或者没有这个编号），什么也没有改。"
+    "请用 policybot log unanswered 查看编号（question {id} is not open in the unanswered queue）"
+)
+CONFIRM_IGNORE_CANCELLED = "已取消，没有忽略任何问题。"
+CONFIRM_IGNORE_NO_TERMINAL = (
+    "没有忽略：要在终端里看过上面的问题再确认；脚本里请加 --yes"
+    "（not ignored: confirm on a terminal, or pass --yes）"
+)
+CONFIRM_IGNORE_CHANGED = (
+    "第 {id} 组在您确认之前有了变化（有新问题，或已被别人处理），没有忽略。请重新运行看看。"
+)
 CONFIRM_CHANGED = (
     "第 {id} 组在您确认之前有了变化（有新问题，或已被别人处理），没有发送。请重新预览。"
 )
@@ -168,6 +180,11 @@ STAFF_EXPORT_EMPTY = "还没有问答记录，没有可导出的。"
 KB_INIT_EXISTS = "{path} 已经存在，不会覆盖它；没有复制任何文件。"
 KB_INIT_UNWRITABLE = "无法写入 {path}；没有复制任何文件。"
 KB_INIT_DONE = "已复制知识库。编辑后设置 POLICYBOT_KB={path}，再运行 policybot kb check 检查。"
+# `policybot kb check`'s last line, and the line after the problems when chat or serve refuse
+# to start (the English half of each is in bot/cli.py; scripts/wheel-smoke reads "ok")
+KB_CHECK_ERRORS = "有 {count} 个错误：请按上面各行改好，再运行 policybot kb check"
+KB_CHECK_OK = "没有问题：共 {entries} 条、{questions} 句例句"
+KB_HAS_ERRORS = "知识库有错误，没有启动：请运行 policybot kb check 查看并改正"
 
 # The workbench (`policybot web`): notices and errors; the pages' own words are in
 # bot/web/templates/.

@@ -24,6 +24,24 @@ def test_kb_check_passes_on_the_shipped_file() -> None:
     assert [str(p) for p in problems if p.severity == "error"] == []
 
 
+def test_kb_check_finds_nothing_at_all_in_the_shipped_file() -> None:
+    """Not even a warning: every policy entry has its facts, every figure is in them."""
+    _, problems = check_knowledge(SHIPPED_KB)
+    assert [str(p) for p in problems] == []
+
+
+def test_every_entry_s_facts_are_its_topic_s_facts_verbatim(
+    kb: KnowledgeBase, topics: dict[str, Any]
+) -> None:
+    by_id = {t["id"]: [f["text"] for f in t["facts"]] for t in topics["topics"]}
+    for entry in kb.entries:
+        if entry.is_referral or entry.is_smalltalk:
+            assert entry.facts == (), entry.id
+            continue
+        assert entry.facts, entry.id
+        assert list(entry.facts) == by_id[entry.id], entry.id
+
+
 def test_every_topic_has_its_entry_with_its_category(
     kb: KnowledgeBase, topics: dict[str, Any]
 ) -> None:

@@ -88,6 +88,22 @@ def impossible_date(folder: Path) -> Path:
     return path
 
 
+def invented_amount(folder: Path) -> Path:
+    # the answer's amount changed, its fact not: a villager would be told a figure nobody stated
+    def edit(entries: list[dict[str, Any]]) -> None:
+        yulu = next(e for e in entries if e["id"] == "edu.yulu_plan")
+        yulu["answer"] = yulu["answer"].replace("3000元", "3500元")
+
+    return _edited(folder, edit)
+
+
+def malformed_facts(folder: Path) -> Path:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        entries[0]["facts"] = [{"text": entries[0]["facts"][0], "source": "seed"}]
+
+    return _edited(folder, edit)
+
+
 def gbk(folder: Path) -> Path:
     path = folder / "policies.yaml"
     path.write_bytes(SHIPPED_KB.read_text(encoding="utf-8").encode("gb18030"))
@@ -104,6 +120,8 @@ BROKEN: list[Callable[[Path], Path]] = [
     wrong_type,
     unknown_related,
     impossible_date,
+    invented_amount,
+    malformed_facts,
     gbk,
 ]
 

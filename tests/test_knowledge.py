@@ -44,6 +44,8 @@ entries:
     keywords: [雨露计划, 雨露]
     answer: 雨露计划一般每生每年3000元。
     source: 国家扶贫政策（2018–2020年）
+    facts:
+      - 雨露计划对建档立卡贫困家庭子女接受中等、高等职业教育的给予扶贫助学补助，一般每生每年3000元
     updated: 2026-11-29
 """
 
@@ -219,7 +221,7 @@ def test_kb_check_command_prints_file_line_and_exits_1(
     assert main(["kb", "check", str(path)]) == 1
     out = capsys.readouterr().out
     line = line_of(path.read_text(), 'answer: ""')
-    assert f"{path}:{line}: entry 'social.dibao'" in out
+    assert f"{path}:{line}: 条目 'social.dibao'" in out
     assert "Traceback" not in out
 
 
@@ -242,7 +244,7 @@ def test_kb_check_command_passes_a_valid_file(
         ("    answer: 申请低保向乡镇政府提出。", "    answer: 待补充", "待补充", "占位"),
         (
             "    answer: 申请低保向乡镇政府提出。",
-            "    answer: 明年底前每人补300元。",
+            "    answer: 明年底前完成2020年的任务。",
             "明年底",
             "相对的时间",
         ),
@@ -268,10 +270,16 @@ def test_a_relative_time_without_a_figure_or_with_a_year_is_fine(tmp_path: Path)
     for answer in (
         "今年交多少，请问乡镇。",
         "2080户在2018年内全部竣工。",
-        "2019年底前完成。",
+        "2020年底前完成。",
         "当年年底前完成3.6万人。",
     ):
-        text = VALID.replace("申请低保向乡镇政府提出。", answer, 1)
+        text = VALID.replace("申请低保向乡镇政府提出。", answer, 1).replace(
+            "    keywords: [低保, 吃低保]\n",
+            "    keywords: [低保, 吃低保]\n    facts:\n"
+            "      - 2080户贫困户危房改造工程年内全部竣工（2018年）\n"
+            "      - 全市共计划搬迁贫困人口5.26万人，年底前预计可以完成搬迁3.6万人\n",
+            1,
+        )
         assert problems_of(tmp_path, text) == [], answer
 
 

@@ -388,11 +388,11 @@ def test_cli_resolve_sends_through_the_bot_api(
 
 def test_cli_ignore_and_errors(logged: tuple[dict[str, str], dict[str, int]]) -> None:
     env, ids = logged
-    code, out, _ = run(["log", "ignore", str(ids["vaccine"])], env)
-    assert (code, out.startswith("ignored 2 question(s)")) == (0, True)
-    code, _, err = run(["log", "ignore", str(ids["dibao"])], env)
+    code, out, _ = run(["log", "ignore", str(ids["vaccine"]), "--yes"], env)
+    assert (code, out.splitlines()[-1].startswith("ignored 2 question(s)")) == (0, True)
+    code, _, err = run(["log", "ignore", str(ids["dibao"]), "--yes"], env)
     assert code == 1
-    assert "not in the unanswered queue" in err
+    assert "不在待回答的队列里" in err
     code, _, err = run(["log", "resolve", str(ids["lamp1"]), "--answer", " "], env)
     assert (code, err.strip()) == (1, "policybot: the answer is empty")
     code, _, err = run(["log", "stats"], {"POLICYBOT_DB": env["POLICYBOT_DB"] + ".missing"})

@@ -32,7 +32,7 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
-        label = "" if self.severity == "error" else f"{self.severity}: "
+        label = "" if self.severity == "error" else "提醒 (warning): "
         return f"{self.path}:{self.line}: {label}{self.message}"
 
 
@@ -67,6 +67,8 @@ class Entry:
     related: tuple[str, ...] = ()
     line: int = 0
     question_lines: tuple[int, ...] = ()
+    # the source's sentences this entry rests on, verbatim: every figure of the answer is in one
+    facts: tuple[str, ...] = ()
 
     @property
     def is_smalltalk(self) -> bool:

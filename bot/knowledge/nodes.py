@@ -79,7 +79,8 @@ def duplicate_keys(root: yaml.Node, name: str) -> list[Problem]:
                         Problem(
                             name,
                             line_of(key),
-                            f"键 {k!r} 写了两次（第 {seen[k]} 行已有）"
+                            f"键 {k!r} 写了两次（第 {seen[k]} 行已有），只有后写的算数："
+                            "请把两处合成一处"
                             f" (duplicate key {k!r}, first at line {seen[k]})",
                         )
                     )

@@ -18,7 +18,7 @@ from bot.review.answering import (
     sent_notice,
     waiting_villagers,
 )
-from bot.review.cli import add_log_parser, run_log_command
+from bot.review.cli import run_log_command
 from bot.review.confirmation import (
     Action,
     ProbableSlip,
@@ -56,6 +56,7 @@ from bot.review.kbedit import (
     file_digest,
     save_entry,
 )
+from bot.review.logargs import add_log_parser
 from bot.review.picture import REPORT_EXTRA_MISSING, render_report
 from bot.review.records import (
     MAX_EXPORT,

@@ -1,5 +1,5 @@
-"""Staff and editor commands over the question log (`policybot log …`): the parsers and the
-command runner around the review functions of this package."""
+"""Staff and editor commands over the question log (`policybot log …`): the command runner
+around the review functions of this package (its parser is in logargs.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,20 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TextIO
 
 from bot import messages
 from bot.config import Settings
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.review.answering import GroupChanged
-from bot.review.confirmation import Action, carry_out, preview_text, propose_answer, record_action
+from bot.review.confirmation import (
+    Action,
+    carry_out,
+    preview_text,
+    propose_answer,
+    propose_ignore,
+    record_action,
+)
 from bot.review.delivery import Delivery, Recipient, Sender, deliver
 from bot.review.export import export_csv
 from bot.review.picture import render_report
@@ -24,69 +30,15 @@ from bot.review.stats import LOCAL_TZ, collect_stats, local_day_start, utc_iso
 from bot.review.unanswered import (
     ReviewError,
     format_clusters,
-    ignore_group,
     unanswered_clusters,
 )
-from bot.store import OPEN, QUEUE_STATES, Store, StoreUnavailable
+from bot.store import Store, StoreUnavailable
 from bot.understand import Matcher
 
-__all__ = ["add_log_parser", "run_log_command"]
+__all__ = ["run_log_command"]
 
 logger = logging.getLogger(__name__)
 CLI_ACTOR = "命令行"  # who answered, in the audit log (the workbench names its staff account)
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return int(text)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a date like 2026-11-01, got {text!r}"
-        ) from None
-
-
-def add_log_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `policybot log` and its subcommands."""
-    log = sub.add_parser("log", help="question-log reports for staff and editors")
-    log_sub = log.add_subparsers(dest="log_command", required=True, metavar="LOG_COMMAND")
-    stats = log_sub.add_parser("stats", help="questions, answered share, 👍/👎, top topics")
-    stats.add_argument("--days", type=_positive, default=7, help="period in days (default 7)")
-    stats.add_argument("--json", action="store_true", help="print JSON instead of text")
-    unanswered = log_sub.add_parser("unanswered", help="unanswered questions grouped by need")
-    unanswered.add_argument("--status", choices=QUEUE_STATES, default=OPEN, help="queue state")
-    unanswered.add_argument("--json", action="store_true", help="print JSON instead of text")
-    unanswered.add_argument("--limit", type=_positive, default=20, help="groups shown as text")
-    export = log_sub.add_parser("export", help="write the log as CSV (UTF-8 with BOM, Excel)")
-    export.add_argument("--csv", type=Path, required=True, metavar="FILE", help="output file")
-    export.add_argument(
-        "--since", type=_date, metavar="YYYY-MM-DD", help="only questions from this day on"
-    )
-    res = log_sub.add_parser(
-        "resolve",
-        help="preview, confirm, then answer a group (or correct its answer) and reply to askers",
-    )
-    res.add_argument("id", type=int, help="group id (from `log unanswered`) or question id")
-    res.add_argument("--answer", required=True, help="the answer villagers will receive")
-    res.add_argument(
-        "--yes", action="store_true", help="send without asking (scripts); else confirm on a tty"
-    )
-    ign = log_sub.add_parser("ignore", help="set a group of questions aside")
-    ign.add_argument("id", type=int, help="group id (from `log unanswered`) or question id")
-    log_sub.add_parser("suggest", help="YAML snippets for editors from the unanswered groups")
-    purge = log_sub.add_parser("purge", help="delete questions asked before a day (retention)")
-    purge.add_argument(
-        "--before", type=_date, required=True, metavar="YYYY-MM-DD", help="first day kept"
-    )
-    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
-    report = log_sub.add_parser("report", help="draw a PNG report for staff")
-    report.add_argument("--out", type=Path, required=True, metavar="FILE.png", help="output")
-    report.add_argument("--days", type=_positive, default=14, help="period in days (default 14)")
 
 
 def run_log_command(
@@ -109,7 +61,12 @@ def run_log_command(
     try:
         return asyncio.run(command.run())
     except GroupChanged:
-        stderr.write(f"policybot: {messages.CONFIRM_CHANGED.format(id=args.id)}\n")
+        changed = (
+            messages.CONFIRM_IGNORE_CHANGED
+            if args.log_command == "ignore"
+            else messages.CONFIRM_CHANGED
+        )
+        stderr.write(f"policybot: {changed.format(id=args.id)}\n")
         return 1
     except (ReviewError, StoreUnavailable) as exc:
         stderr.write(f"policybot: {exc}\n")
@@ -214,7 +171,9 @@ class _Command:
             store, self.args.id, self.args.answer, matcher=matcher, now=self.now
         )
         self._print(preview_text(proposal))
-        if not await self._confirmed(messages.CONFIRM_SEND):
+        if not await self._confirmed(
+            messages.CONFIRM_SEND, messages.CONFIRM_CANCELLED, messages.CONFIRM_NO_TERMINAL
+        ):
             return 1
         plan = await carry_out(store, proposal, matcher=matcher, now=self.now)
         assert plan is not None
@@ -242,18 +201,19 @@ class _Command:
             await self._deliver(store, recipients, self.sender)
         return 0
 
-    async def _confirmed(self, prompt: str) -> bool:
-        """--yes, or a 'y' typed on a terminal after the preview; refused without a terminal."""
+    async def _confirmed(self, prompt: str, cancelled: str, no_terminal: str) -> bool:
+        """--yes, or a 'y' typed on a terminal after the preview; refused without a terminal
+        (piped input is not someone who read the preview), and cancelled on anything else."""
         if self.args.yes:
             return True
         if self.stdin is None or not self.stdin.isatty():
-            raise ReviewError(messages.CONFIRM_NO_TERMINAL)
+            raise ReviewError(no_terminal)
         self.out.write(prompt)
         self.out.flush()
         typed = await asyncio.to_thread(self.stdin.readline)
         if typed.strip().casefold() in ("y", "yes", "是"):
             return True
-        self._print(messages.CONFIRM_CANCELLED)
+        self._print(cancelled)
         return False
 
     async def _deliver(self, store: Store, recipients: list[Recipient], sender: Sender) -> None:
@@ -269,9 +229,17 @@ class _Command:
         )
 
     async def _ignore(self, store: Store, matcher: Matcher) -> int:
-        ids = await ignore_group(store, self.args.id, matcher=matcher, now=self.now)
-        if not ids:
-            raise ReviewError(f"question {self.args.id} is not in the unanswered queue")
+        proposal = await propose_ignore(store, self.args.id, matcher=matcher)
+        self._print(preview_text(proposal))
+        if not await self._confirmed(
+            messages.CONFIRM_IGNORE,
+            messages.CONFIRM_IGNORE_CANCELLED,
+            messages.CONFIRM_IGNORE_NO_TERMINAL,
+        ):
+            return 1
+        await carry_out(store, proposal, matcher=matcher, now=self.now)
+        ids = proposal.question_ids
+        await record_action(store, CLI_ACTOR, "ignore", proposal.group_id, ids, now=self.now)
         self._print(f"ignored {len(ids)} question(s): {_ids(ids)}")
         return 0
 

@@ -108,7 +108,7 @@ async def propose_ignore(store: Store, question_id: int, *, matcher: Matcher | N
     """Setting question `question_id`'s open group aside; write nothing."""
     question = await store.get_question(question_id)
     if question is None or question.status != OPEN:
-        raise ReviewError(f"question {question_id} is not open in the unanswered queue")
+        raise ReviewError(messages.IGNORE_NOT_OPEN.format(id=question_id))
     group = await _group_of(store, question, matcher)
     texts = tuple(dict.fromkeys(q.text for q in group))
     return Proposal(Action.IGNORE, question_id, tuple(q.id for q in group), texts)

@@ -58,13 +58,13 @@ def referral_problems(entry: Entry, path: str) -> list[Problem]:
     out = []
     if _REFERRAL_NUMBER.search(entry.answer):
         message = (
-            f"转介条目 {entry.id!r}: 回答里不能写数字或金额，只说找谁问"
+            f"转介条目 {entry.id!r}: 回答里不能写数字或金额：请删掉数字，只说找谁问"
             f" (referral {entry.id!r}: the answer states a number)"
         )
         out.append(Problem(path, entry.line, message))
     if not (_REFERRAL_WHO.search(entry.answer) and _REFERRAL_ASK.search(entry.answer)):
         message = (
-            f"转介条目 {entry.id!r}: 回答要说清去找哪个部门问（局/所/…）"
+            f"转介条目 {entry.id!r}: 回答没说去找谁：请写上去哪个部门（局/所/…）问"
             f" (referral {entry.id!r}: say whom to ask)"
         )
         out.append(Problem(path, entry.line, message))

@@ -1,0 +1,169 @@
+"""`policybot log ignore` as a real process: it shows the group it would set aside and acts only
+on a 'y' typed on a terminal, or with --yes; piped or empty input, EOF and anything else change
+nothing and say so in Chinese."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import messages
+from bot.store import QuestionRecord, Store
+from tests.conftest import ROOT
+
+DOG = "被狗咬了打疫苗谁出钱"
+LAMP = "村里路灯坏了找谁修"
+
+
+def _record(text: str, chat: str) -> QuestionRecord:
+    return QuestionRecord(
+        asked_at="2026-12-02T08:00:00+00:00",
+        channel="telegram",
+        user_key=f"telegram:{chat}",
+        reply_to=chat,
+        text=text,
+        outcome="unknown",
+        entry_id=None,
+        score=0.0,
+        candidates=(),
+        latency_ms=1.0,
+    )
+
+
+@pytest.fixture
+def lamp(tmp_path: Path) -> tuple[Path, int]:
+    """A log with one street-light question and one about a dog bite (another group)."""
+    db = tmp_path / "log.sqlite3"
+
+    async def fill() -> int:
+        async with await Store.open(db) as store:
+            qid = await store.record_question(_record(LAMP, "4242"))
+            await store.record_question(_record(DOG, "4343"))
+            return qid
+
+    return db, asyncio.run(fill())
+
+
+def _command(db: Path, *args: str) -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, "POLICYBOT_DB": str(db)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    return [sys.executable, "-m", "bot", "log", "ignore", *args], env
+
+
+def ignore(db: Path, *args: str, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
+    """`policybot log ignore …` with `stdin` piped in (None: no stdin at all)."""
+    argv, env = _command(db, *args)
+    return subprocess.run(
+        argv,
+        env=env,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def ignore_on_a_terminal(db: Path, typed: bytes, *args: str) -> tuple[int, str]:
+    """`policybot log ignore …` whose stdin is a terminal on which `typed` is typed."""
+    argv, env = _command(db, *args)
+    leader, follower = pty.openpty()
+    try:
+        with subprocess.Popen(
+            argv,
+            env=env,
+            stdin=follower,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        ) as process:
+            os.write(leader, typed)
+            out, _ = process.communicate(timeout=120)
+            return process.returncode, out
+    finally:
+        os.close(follower)
+        os.close(leader)
+
+
+def state(db: Path) -> tuple[list[tuple[str, str]], list[tuple[object, ...]]]:
+    """Each queued question's text and status, and the audit log."""
+    with sqlite3.connect(db) as conn:
+        queue = conn.execute(
+            "SELECT q.text, u.status FROM unanswered u JOIN questions q ON q.id = u.question_id"
+            " ORDER BY q.id"
+        ).fetchall()
+        audit = conn.execute("SELECT staff, action FROM audit ORDER BY id").fetchall()
+    return queue, audit
+
+
+UNTOUCHED = ([(LAMP, "open"), (DOG, "open")], [])
+
+
+@pytest.mark.parametrize("stdin", ["n\n", "", "y\n", None], ids=["n", "empty", "y", "none"])
+def test_without_a_terminal_or_yes_it_shows_the_group_and_changes_nothing(
+    lamp: tuple[Path, int], stdin: str | None
+) -> None:
+    db, qid = lamp
+    done = ignore(db, str(qid), stdin=stdin)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"policybot: {messages.CONFIRM_IGNORE_NO_TERMINAL}"
+    assert messages.PREVIEW_IGNORE.format(id=qid, questions=1, people=0) in done.stdout
+    assert f"「{LAMP}」" in done.stdout  # what would be set aside
+    assert DOG not in done.stdout  # and not someone else's question
+    assert "ignored" not in done.stdout
+    assert state(db) == UNTOUCHED
+
+
+def test_yes_ignores_the_group_only_and_writes_the_audit_log(lamp: tuple[Path, int]) -> None:
+    db, qid = lamp
+    done = ignore(db, str(qid), "--yes")
+    assert done.returncode == 0, done.stderr
+    assert f"「{LAMP}」" in done.stdout
+    assert done.stdout.splitlines()[-1] == f"ignored 1 question(s): {qid}"
+    assert state(db) == ([(LAMP, "ignored"), (DOG, "open")], [("命令行", "ignore")])
+
+
+def test_a_group_already_set_aside_or_unknown_is_refused_in_chinese(
+    lamp: tuple[Path, int],
+) -> None:
+    db, qid = lamp
+    assert ignore(db, str(qid), "--yes").returncode == 0
+    for target in (str(qid), "999999", "0"):
+        done = ignore(db, target, "--yes")
+        assert done.returncode == 1
+        line = messages.IGNORE_NOT_OPEN.format(id=int(target))
+        assert done.stderr.strip() == f"policybot: {line}"
+        assert "Traceback" not in done.stderr
+    assert state(db) == ([(LAMP, "ignored"), (DOG, "open")], [("命令行", "ignore")])
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [b"\n", b"n\n", b"no\n", b"\x04", b"\xe5\x90\xa6\n"],
+    ids=["enter", "n", "no", "eof", "否"],
+)
+def test_on_a_terminal_anything_but_y_cancels(lamp: tuple[Path, int], typed: bytes) -> None:
+    db, qid = lamp
+    code, out = ignore_on_a_terminal(db, typed, str(qid))
+    assert code == 1
+    assert messages.CONFIRM_IGNORE.strip() in out
+    assert messages.CONFIRM_IGNORE_CANCELLED in out
+    assert state(db) == UNTOUCHED
+
+
+def test_on_a_terminal_y_ignores(lamp: tuple[Path, int]) -> None:
+    db, qid = lamp
+    code, out = ignore_on_a_terminal(db, b"y\n", str(qid))
+    assert code == 0, out
+    assert f"「{LAMP}」" in out
+    assert state(db) == ([(LAMP, "ignored"), (DOG, "open")], [("命令行", "ignore")])
