@@ -145,7 +145,7 @@ LOADED = """
         code = main({argv!r})
     except SystemExit as exit:
         code = exit.code
-    heavy = ("telegram", "matplotlib", "jieba", "pypinyin", "httpx")
+    heavy = ("telegram", "matplotlib", "jieba", "pypinyin", "httpx", "aiohttp", "jinja2")
     print(code, *sorted(m for m in heavy if m in sys.modules), file=sys.stderr)
 """
 

@@ -15,9 +15,7 @@ from bot.knowledge import load_knowledge
 from bot.review import Sender, utc_iso
 from bot.store import Store
 from bot.understand import Matcher
-from bot.web.app import build_app, start
 from bot.web.auth import MIN_PASSWORD, hash_password
-from bot.web.context import Workbench
 
 logger = logging.getLogger(__name__)
 MAX_NAME = 64
@@ -45,6 +43,10 @@ def run_web(settings: Settings, stdout: TextIO, *, sender: Sender | None = None)
 async def _serve(
     settings: Settings, matcher: Matcher, sender: Sender | None, stdout: TextIO
 ) -> int:
+    # aiohttp and Jinja2: only `policybot web` needs them, not every command's parser
+    from bot.web.app import build_app, start
+    from bot.web.context import Workbench
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
