@@ -54,7 +54,7 @@ VILLAGER = User("telegram", "1001", "1001")
 
 
 async def schema(store: Store) -> list[str]:
-    async with store._db.execute(
+    async with store._db.db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
     ) as cursor:
         return [str(row[0]) for row in await cursor.fetchall()]
@@ -89,7 +89,7 @@ async def test_injection_strings_in_every_field_are_stored_as_text(
         claimed = await store.claim_deliveries([qid], payload, stale_before=payload)
         got = await store.get_question(qid)
         tables = await schema(store)
-        async with store._db.execute("SELECT COUNT(*) FROM questions") as cursor:
+        async with store._db.db.execute("SELECT COUNT(*) FROM questions") as cursor:
             count = await cursor.fetchone()
     assert tables == TABLES
     assert count == (1,)

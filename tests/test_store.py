@@ -1,4 +1,5 @@
-"""The question log on real SQLite files: migrations, concurrency, masking, the queue."""
+"""The question log on real SQLite files and a real PostgreSQL server (`db_target`):
+migrations, concurrency, masking, the queue."""
 
 from __future__ import annotations
 
@@ -190,8 +191,8 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
         await Store.open(tmp_path / "log.sqlite3")
 
 
-async def test_200_concurrent_writes_on_one_connection_none_lost(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_200_concurrent_writes_on_one_connection_none_lost(db_target: Path | str) -> None:
+    async with await Store.open(db_target) as store:
         ids = await asyncio.gather(
             *(store.record_question(record(f"问题{i}", user=f"telegram:{i}")) for i in range(200))
         )
@@ -200,8 +201,10 @@ async def test_200_concurrent_writes_on_one_connection_none_lost(tmp_path: Path)
     assert texts == {f"问题{i}" for i in range(200)}
 
 
-async def test_200_concurrent_writes_from_four_connections_none_lost(tmp_path: Path) -> None:
-    path = tmp_path / "log.sqlite3"
+async def test_200_concurrent_writes_from_four_connections_none_lost(
+    db_target: Path | str,
+) -> None:
+    path = db_target
     stores = [await Store.open(path) for _ in range(4)]
     try:
         await asyncio.gather(
@@ -252,8 +255,10 @@ def test_store_round_trips_any_text_masked(text: str) -> None:
     assert asyncio.run(run()) == mask_pii(text)
 
 
-async def test_only_questions_that_may_need_a_reply_keep_the_chat_id(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_only_questions_that_may_need_a_reply_keep_the_chat_id(
+    db_target: Path | str,
+) -> None:
+    async with await Store.open(db_target) as store:
         ids = [
             await store.record_question(record(outcome=o))
             for o in ("answer", "clarify", "unknown", "empty")
@@ -262,8 +267,10 @@ async def test_only_questions_that_may_need_a_reply_keep_the_chat_id(tmp_path: P
     assert [q.reply_to if q else None for q in kept] == ["", "1001", "1001", ""]
 
 
-async def test_clarified_and_none_of_these_questions_wait_in_the_queue(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_clarified_and_none_of_these_questions_wait_in_the_queue(
+    db_target: Path | str,
+) -> None:
+    async with await Store.open(db_target) as store:
         answered = await store.record_question(record(outcome="answer"))
         qid = await store.record_question(record(outcome="clarify"))
         assert [q.id for q in await store.queued_questions(OPEN)] == [qid]
@@ -273,8 +280,8 @@ async def test_clarified_and_none_of_these_questions_wait_in_the_queue(tmp_path:
         assert [q.id for q in await store.queued_questions(OPEN)] == [answered, qid]
 
 
-async def test_resolve_ignore_and_delivery_states(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_resolve_ignore_and_delivery_states(db_target: Path | str) -> None:
+    async with await Store.open(db_target) as store:
         a, b, c, d = [await store.record_question(record(f"问{i}")) for i in range(4)]
         await store.resolve_questions([(a, PENDING), (b, SKIPPED)], "去村委会问", "2026-11-21")
         assert await store.ignore_questions([c], "2026-11-21") == 1
@@ -295,9 +302,9 @@ async def test_resolve_ignore_and_delivery_states(tmp_path: Path) -> None:
 
 
 async def test_a_delivery_is_claimed_by_one_sender_until_the_claim_is_stale(
-    tmp_path: Path,
+    db_target: Path | str,
 ) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+    async with await Store.open(db_target) as store:
         a, b = [await store.record_question(record(f"问{i}")) for i in range(2)]
         await store.resolve_questions([(a, PENDING), (b, SKIPPED)], "答", "t0")
         assert await store.claim_deliveries([a, b], "10:00", stale_before="09:50") == [a]
@@ -309,8 +316,8 @@ async def test_a_delivery_is_claimed_by_one_sender_until_the_claim_is_stale(
         assert await store.claim_deliveries([a], "10:30", stale_before="10:20") == []
 
 
-async def test_counts_by_window_day_and_entry(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_counts_by_window_day_and_entry(db_target: Path | str) -> None:
+    async with await Store.open(db_target) as store:
         # 23:30 UTC on the 19th is 07:30 on the 20th in China (UTC+8)
         times = ["2026-11-19T15:00:00+00:00", "2026-11-19T23:30:00+00:00"]
         await store.record_question(record(outcome="answer", asked_at=times[0], entry_id="a.b"))

@@ -52,7 +52,7 @@ async def test_pruning_keeps_the_newest_handled_ids_and_every_unhandled_one(
 
 async def test_an_unwritable_inbox_is_reported_not_raised(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "log.sqlite3") as store:
-        await store._db.execute("DROP TABLE inbox")  # as good as a disk that refuses writes
+        await store._db.db.execute("DROP TABLE inbox")  # as good as a disk that refuses writes
         assert await store.keep_updates([(1, "{}")], AT) is None
         await store.mark_handled(1, AT)
         assert await store.prune_inbox() == 0

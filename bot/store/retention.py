@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.store.connection import Connection
+from bot.store.driver import SQLITE
 
 # An editor's answer still waiting to be sent keeps its question: purging it would leave the
 # villager who asked without the answer (the running bot sends it, then a later purge takes it).
@@ -51,13 +52,12 @@ class RetentionStore(Connection):
             if not dry_run:
                 for delete in _DELETES:
                     await self._db.execute(delete, (until,))
-        if not dry_run and questions:
+        if not dry_run and questions and self._db.dialect == SQLITE:
             # A busy reader (the running bot) only makes this partial; never an error.
             async with self._lock:
                 await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return Purge(questions, feedback, kept)
 
     async def _count(self, sql: str, until: str) -> int:
-        async with self._db.execute(sql, (until,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetchone(sql, (until,))
         return int(row[0]) if row else 0

@@ -11,6 +11,7 @@ import aiosqlite
 
 from bot.config import ConfigError
 from bot.privacy import mask_pii
+from bot.store.driver import BackendUnavailable
 
 
 async def _v1(db: aiosqlite.Connection) -> None:
@@ -253,7 +254,7 @@ def is_corrupt(exc: sqlite3.DatabaseError) -> bool:
 def unavailable(exc: BaseException) -> bool:
     """Whether a failed write says the database is out of reach for now (locked, read-only,
     full, I/O error, damaged) rather than that the program is wrong."""
-    if isinstance(exc, sqlite3.OperationalError | OSError | CorruptDatabase):
+    if isinstance(exc, sqlite3.OperationalError | OSError | CorruptDatabase | BackendUnavailable):
         return True
     return isinstance(exc, sqlite3.DatabaseError) and is_corrupt(exc)
 
