@@ -132,7 +132,7 @@ def _dispatch(
         matcher = _matcher(settings.kb_path)
 
         async def chat() -> int:
-            async with await Store.open(settings.db_path, recover=True) as store:
+            async with await Store.open(settings.database, recover=True) as store:
                 service = DialogueService(matcher, store)
                 return await run_console(
                     service, stdin, stdout, greet=not args.no_greeting and stdin.isatty()

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from bot.store.driver import (
     POSTGRES,
@@ -27,7 +28,7 @@ from bot.store.driver import (
 if TYPE_CHECKING:
     import asyncpg
 
-URL_SCHEMES = ("postgresql://", "postgres://")
+URL_SCHEMES = ("postgresql", "postgres")
 POOL_SIZE = 4  # one transaction at a time per store, plus reads beside it
 _QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?")
 _STATUS_COUNT = re.compile(r"(\d+)$")
@@ -35,7 +36,14 @@ _STATUS_COUNT = re.compile(r"(\d+)$")
 
 def is_postgres_url(target: object) -> bool:
     """Whether a POLICYBOT_DB value names a PostgreSQL database rather than an SQLite file."""
-    return isinstance(target, str) and target.startswith(URL_SCHEMES)
+    return isinstance(target, str) and urlsplit(target).scheme.lower() in URL_SCHEMES
+
+
+def url_label(url: str) -> str:
+    """The URL as messages show it: scheme, host, port and database, never the password."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
 @lru_cache(maxsize=512)
@@ -173,6 +181,7 @@ class PgDriver:
 async def connect_pg(url: str) -> PgDriver:
     """Open a pool on the PostgreSQL database at `url` and migrate it."""
     from bot.config import ConfigError
+    from bot.store.boundary import StoreUnavailable
     from bot.store.pgschema import migrate_pg
 
     try:
@@ -182,8 +191,11 @@ async def connect_pg(url: str) -> PgDriver:
             "POLICYBOT_DB names a PostgreSQL database, but asyncpg is not installed"
             " (pip install 'policybot[postgres]')"
         ) from None
-    with renamed_errors():
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
+    try:
+        with renamed_errors():
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
+    except BackendError as exc:  # one line for the operator, and never the password
+        raise StoreUnavailable(f"no question log at {url_label(url)} ({exc})") from exc
     try:
         async with pool.acquire() as conn:
             with renamed_errors():
