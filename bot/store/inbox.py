@@ -51,7 +51,9 @@ class InboxStore(Connection):
         try:
             known: set[int] = set()
             async with self._transaction():
-                for update_id, raw in updates:
+                # in id order: two instances inserting one batch never wait on each other in a
+                # circle (a deadlock PostgreSQL would break by failing one)
+                for update_id, raw in sorted(updates):
                     if not await self._db.execute(_KEEP, (update_id, raw, at)):
                         known.add(update_id)
         except DRIVER_ERRORS as exc:
