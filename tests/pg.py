@@ -58,6 +58,19 @@ class PgServer:
     bin: Path
     folder: Path
     port: int
+    owner: tuple[str, ...] = ()
+
+    def start(self) -> None:
+        """Start (or start again) the server on its port; wait until it accepts connections."""
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off"
+        run = [*self.owner, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data")]
+        log = ["-l", str(self.folder / "log")]
+        subprocess.run([*run, "-o", options, "-w", *log, "start"], check=True, capture_output=True)
+
+    def stop(self) -> None:
+        """Stop the server (fast: open connections are cut, as a crash or a restart does)."""
+        run = [*self.owner, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data")]
+        subprocess.run([*run, "-m", "fast", "-w", "stop"], check=False, capture_output=True)
 
     def url(self, database: str = "postgres") -> str:
         """The asyncpg URL of `database` on this server."""
@@ -95,14 +108,12 @@ def running_server() -> Iterator[PgServer]:
         shutil.chown(folder, user=owner[2])
     run = [*owner, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
     subprocess.run([*run, "--locale=C.UTF-8", "-E", "UTF8"], check=True, capture_output=True)
-    options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off"
-    start = [*owner, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w"]
-    subprocess.run([*start, "-l", str(folder / "log"), "start"], check=True, capture_output=True)
+    server = PgServer(binaries, folder, port, tuple(owner))
+    server.start()
     try:
-        yield PgServer(binaries, folder, port)
+        yield server
     finally:
-        stop = [*owner, str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
-        subprocess.run(stop, check=False, capture_output=True)
+        server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

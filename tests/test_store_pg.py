@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.privacy import mask_pii
 from bot.store import SCHEMA_VERSION, QuestionRecord, Store, StoreUnavailable
 from bot.store.pg import translate
-from tests.pg import PgServer
+from tests.pg import PgServer, running_server
 
 ID_CARD = "130602199001011234"
 MOBILE = "13812345678"
@@ -163,3 +163,24 @@ def test_placeholders_are_numbered_outside_string_literals_only() -> None:
     assert translate("INSERT OR IGNORE INTO t (a) VALUES (?)") == (
         "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING"
     )
+
+
+async def test_questions_wait_in_memory_while_the_server_is_down_and_are_written_after(
+    pg_server: PgServer,  # not used: asked for so that missing binaries skip (or fail in CI)
+) -> None:
+    """A restarted or unreachable PostgreSQL is an outage like a locked SQLite file: the
+    villagers' questions are kept in memory and written, oldest first, once it is back."""
+    with running_server() as own:  # its own server: this test stops it
+        async with await Store.open(own.create_database(), retry_interval=0) as store:
+            first = await store.record_or_keep(record("低保咋申请"))
+            await asyncio.to_thread(own.stop)
+            assert await store.record_or_keep(record("路灯坏了找谁")) is None
+            assert await store.record_or_keep(record("疫苗去哪打")) is None
+            assert store.kept == 2
+            with pytest.raises(StoreUnavailable):
+                await store.queue_size()
+            await asyncio.to_thread(own.start)
+            assert await store.flush_kept() == 2
+            texts = [q.text async for q in store.iter_questions()]
+    assert first == 1
+    assert texts == ["低保咋申请", "路灯坏了找谁", "疫苗去哪打"]
