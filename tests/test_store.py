@@ -336,3 +336,27 @@ async def test_counts_by_window_day_and_entry(db_target: Path | str) -> None:
             ("c.d", 1),
         ]
         assert await store.feedback_counts("2026-11-01", "2026-12-01") == (0, 1)
+
+
+async def test_search_by_window_outcome_and_a_text_fragment_taken_literally(
+    db_target: Path | str,
+) -> None:
+    async with await Store.open(db_target) as store:
+        ids = [
+            await store.record_question(record(text, outcome=o, asked_at=t))
+            for text, o, t in (
+                ("低保 100% 咋申请", "unknown", "2026-11-19T01:00:00+00:00"),
+                ("低保1000咋申请", "answer", "2026-11-20T01:00:00+00:00"),
+                ("DiBao a_b", "unknown", "2026-11-21T01:00:00+00:00"),
+            )
+        ]
+        found = await store.search_questions(text="100%")
+        assert [q.id for q in found] == [ids[0]], "% is a character, not a wildcard"
+        assert [q.id for q in await store.search_questions(text="a_b")] == [ids[2]]
+        assert [q.id for q in await store.search_questions(text="dibao")] == [ids[2]]
+        assert [q.id for q in await store.search_questions(text="低保")] == [ids[1], ids[0]]
+        window = await store.search_questions(
+            since="2026-11-20", until="2026-11-21T12:00", outcome="unknown"
+        )
+        assert [q.id for q in window] == [ids[2]]
+        assert len(await store.search_questions(limit=2)) == 2
