@@ -25,6 +25,14 @@ TABLES = (
 )
 # tables whose `id` PostgreSQL numbers itself: after the copy it goes on after the last one
 NUMBERED = ("questions", "feedback", "audit", "answer_history")
+# The statements, built once from the table names above (constants, never values).
+_ROWS = {t: f"SELECT * FROM {t}" for t in TABLES}
+_ANY = {t: f"SELECT EXISTS (SELECT 1 FROM {t})" for t in TABLES}
+_RENUMBER = {
+    t: f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), COALESCE(MAX(id), 0) + 1, false)"
+    f" FROM {t}"
+    for t in NUMBERED
+}
 
 
 class CopyRefused(Exception):
@@ -56,7 +64,7 @@ async def _copy(src: aiosqlite.Connection, dst: PgDriver) -> dict[str, int]:
     with renamed_errors():
         async with dst.pool.acquire() as conn, conn.transaction():
             for table in TABLES:
-                if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
+                if await conn.fetchval(_ANY[table]):
                     raise CopyRefused(
                         f"the PostgreSQL log already has rows in {table}: nothing was copied"
                     )
@@ -65,17 +73,13 @@ async def _copy(src: aiosqlite.Connection, dst: PgDriver) -> dict[str, int]:
                 await conn.copy_records_to_table(table, records=rows, columns=columns)
                 counts[table] = len(rows)
             for table in NUMBERED:
-                await conn.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                    f" COALESCE(MAX(id), 0) + 1, false) FROM {table}"
-                )
+                await conn.execute(_RENUMBER[table])
     return counts
 
 
 async def _rows(src: aiosqlite.Connection, table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    async with src.execute(f"PRAGMA table_info({table})") as cursor:
-        columns = [str(row[1]) for row in await cursor.fetchall()]
-    async with src.execute(f"SELECT {', '.join(columns)} FROM {table}") as cursor:
+    async with src.execute(_ROWS[table]) as cursor:
+        columns = [str(d[0]) for d in cursor.description]
         rows = await cursor.fetchall()
     # PostgreSQL text cannot hold NUL: escaped as the store's own writes escape it
     return columns, [

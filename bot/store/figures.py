@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from bot.store.connection import SELECT_QUESTIONS, Connection, row_to_question
-from bot.store.driver import POSTGRES
+from bot.store.driver import POSTGRES, SQLITE
 from bot.store.records import OPEN, Logged, LoggedQuestion, OutcomeCounts
 
-# SQLite's date(asked_at, '+480 minutes') in PostgreSQL's words (asked_at is ISO with offset)
-_PG_DAY = (
-    "to_char((CAST(asked_at AS timestamptz) AT TIME ZONE 'UTC')"
-    " + make_interval(mins => ?), 'YYYY-MM-DD')"
-)
+# Outcomes per local day: SQLite's date(asked_at, '+480 minutes'), and the same in PostgreSQL's
+# words (asked_at is ISO with its offset; the shift is in minutes).
+_DAILY = {
+    SQLITE: "SELECT date(asked_at, ?) AS day, outcome, COUNT(*) FROM questions"
+    " WHERE asked_at >= ? AND asked_at < ? GROUP BY day, outcome ORDER BY day",
+    POSTGRES: "SELECT to_char((CAST(asked_at AS timestamptz) AT TIME ZONE 'UTC')"
+    " + make_interval(mins => ?), 'YYYY-MM-DD') AS day, outcome, COUNT(*) FROM questions"
+    " WHERE asked_at >= ? AND asked_at < ? GROUP BY day, outcome ORDER BY day",
+}
 
 
 class FiguresStore(Connection):
@@ -65,14 +69,10 @@ class FiguresStore(Connection):
         self, since: str, until: str, *, utc_offset_minutes: int
     ) -> list[tuple[str, OutcomeCounts]]:
         """Outcome counts per local day (YYYY-MM-DD) for questions asked in [since, until)."""
-        day, shift = "date(asked_at, ?)", f"{utc_offset_minutes:+d} minutes"
+        shift: object = f"{utc_offset_minutes:+d} minutes"
         if self._db.dialect == POSTGRES:
-            day, shift = _PG_DAY, utc_offset_minutes  # type: ignore[assignment]
-        rows = await self._db.fetchall(
-            f"SELECT {day} AS day, outcome, COUNT(*) FROM questions"
-            " WHERE asked_at >= ? AND asked_at < ? GROUP BY day, outcome ORDER BY day",
-            (shift, since, until),
-        )
+            shift = utc_offset_minutes
+        rows = await self._db.fetchall(_DAILY[self._db.dialect], (shift, since, until))
         days: dict[str, dict[str, int]] = {}
         for day, outcome, n in rows:
             days.setdefault(str(day), {})[str(outcome)] = int(n)
