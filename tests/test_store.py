@@ -183,6 +183,39 @@ async def test_v1_schema_is_frozen(tmp_path: Path) -> None:
     assert tables == V1_SCHEMA
 
 
+async def test_eight_first_starts_at_once_on_a_new_file_all_open_it_migrated_once(
+    tmp_path: Path,
+) -> None:
+    """Eight connections (each its own thread) open new files together, 10 times: every open
+    succeeds; the migration ran in one BEGIN IMMEDIATE transaction, so no start meets a
+    half-migrated file (two ALTER TABLEs of one column failed 2 starts in 120 before)."""
+    for n in range(10):
+        path = tmp_path / f"log{n}.sqlite3"
+        stores = await asyncio.gather(*(Store.open(path) for _ in range(8)))
+        for store in stores:
+            await store.close()
+        async with aiosqlite.connect(path) as db:
+            async with db.execute("PRAGMA user_version") as cur:
+                assert (await cur.fetchone()) == (SCHEMA_VERSION,)
+            async with db.execute("SELECT name FROM pragma_table_info('unanswered')") as cur:
+                assert ("claimed_at",) in list(await cur.fetchall())
+
+
+async def test_a_failed_migration_leaves_the_file_at_its_old_version(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    async with aiosqlite.connect(path) as db:
+        await migrate(db, target=2)
+        await db.execute("CREATE TABLE staff (name TEXT)")  # v6 then fails on its index
+        await db.execute("CREATE TABLE audit (x TEXT)")
+        await db.commit()
+        with pytest.raises(aiosqlite.OperationalError):
+            await migrate(db)
+        async with db.execute("PRAGMA user_version") as cur:
+            assert (await cur.fetchone()) == (2,), "v3…v5 rolled back with the failed v6"
+        async with db.execute("SELECT name FROM pragma_table_info('unanswered')") as cur:
+            assert ("claimed_at",) not in list(await cur.fetchall())
+
+
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     async with aiosqlite.connect(tmp_path / "log.sqlite3") as db:
         await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")

@@ -129,8 +129,13 @@ def files_containing(folder: Path, *needles: bytes) -> list[Path]:
     return found
 
 
+# st.text's own alphabet (no lone surrogates: storable() escapes those on both backends)
+# without NUL, which PostgreSQL stores escaped (the test below)
+TEXT = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(max_size=300, alphabet=st.characters(exclude_characters="\x00")))
+@given(st.text(max_size=300, alphabet=TEXT))
 def test_postgres_round_trips_any_text_masked(pg_database: str, text: str) -> None:
     async def run() -> str | None:
         async with await Store.open(pg_database) as store:

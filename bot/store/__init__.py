@@ -4,6 +4,7 @@ question log, feedback, the editors' queue and the schema with its migrations.""
 from bot.store.boundary import StoreUnavailable
 from bot.store.copy import CopyRefused, copy_to_postgres
 from bot.store.log import BACKLOG_LIMIT, BUSY_TIMEOUT, RETRY_INTERVAL, Store
+from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from bot.store.pg import is_postgres_url
 from bot.store.probe import StoreUnhealthy, probe
 from bot.store.records import (
@@ -23,13 +24,7 @@ from bot.store.records import (
     storable,
 )
 from bot.store.retention import Purge
-from bot.store.schema import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    CorruptDatabase,
-    NotOurDatabase,
-    migrate,
-)
+from bot.store.schema import CorruptDatabase, NotOurDatabase, migrate
 
 __all__ = [
     "BACKLOG_LIMIT",

@@ -1,6 +1,6 @@
 """The log's schema on PostgreSQL: SQLite's migrations one for one, under an advisory lock.
 
-Each PG_MIGRATIONS[n] builds what schema.MIGRATIONS[n] builds (a test compares the tables and
+Each PG_MIGRATIONS[n] builds what migrations.MIGRATIONS[n] builds (a test compares the tables and
 columns of both), in PostgreSQL's words: identity keys for `INTEGER PRIMARY KEY`, DOUBLE
 PRECISION for REAL, and text compared byte by byte (`COLLATE "C"`, SQLite's BINARY) so that
 ISO timestamps sort as they do in SQLite whatever the server's locale. The version lives in a
