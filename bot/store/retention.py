@@ -13,7 +13,7 @@ _OLD = (
     "SELECT id FROM questions WHERE asked_at < ? AND id NOT IN"
     " (SELECT question_id FROM unanswered WHERE delivery = 'pending')"
 )
-_COUNT_QUESTIONS = "SELECT COUNT(*) FROM (" + _OLD + ")"
+_COUNT_QUESTIONS = "SELECT COUNT(*) FROM (" + _OLD + ") AS old"  # PostgreSQL needs the alias
 _COUNT_FEEDBACK = "SELECT COUNT(*) FROM feedback WHERE question_id IN (" + _OLD + ")"
 _COUNT_KEPT = (
     "SELECT COUNT(*) FROM questions q JOIN unanswered u ON u.question_id = q.id"
