@@ -393,3 +393,46 @@ async def test_search_by_window_outcome_and_a_text_fragment_taken_literally(
         )
         assert [q.id for q in window] == [ids[2]]
         assert len(await store.search_questions(limit=2)) == 2
+
+
+async def test_the_rarer_reads_and_writes_answer_alike_on_both_backends(
+    db_target: Path | str,
+) -> None:
+    """Every statement the store sends runs on each backend (a dialect slip fails here)."""
+    t = "2026-11-20T02:00:00+00:00"
+    async with await Store.open(db_target) as store:
+        a = await store.record_question(
+            record(outcome="answer", entry_id="a.b", user="telegram:9")
+        )
+        b = await store.record_question(record("路灯坏了", user="telegram:8"))
+        await store.record_feedback(a, "telegram:9", False, t)
+        await store.record_feedback(a, "telegram:7", True, t)
+        assert await store.feedback_by_entry("2026-11-01", "2026-12-01", limit=5) == [
+            ("a.b", 1, 1)
+        ]
+        assert await store.question_owner(b) == "telegram:8"
+        assert await store.hand_off(a, "telegram:9", "99", t)
+        assert not await store.hand_off(a, "telegram:9", "99", t), "a second tap changes nothing"
+        assert await store.handoff_count("2026-11-01", "2026-12-01") == 1
+        assert await store.resolve_open_questions([(b, PENDING)], "找村委会", t)
+        assert not await store.ignore_open_questions([b], t), "no longer open"
+        assert [q.id for q in await store.answered_together(b)] == [b]
+        assert [q.id for q in await store.answered_questions()] == [b]
+        await store.mark_delivered([b], SENT, t)
+        assert await store.kept_chats([b], t) == {b: "1001"}
+        assert await store.correct_questions([(b, PENDING)], "找乡镇", "2026-11-21")
+        assert await store.earlier_answers(b) == [("找村委会", t)]
+        assert (await get(store, b)).reply_to == "1001", "the correction goes to the kept chat"
+        assert await store.add_staff("王", "h1", t)
+        assert not await store.add_staff("王", "h2", t), "the account exists"
+        assert await store.set_staff_password("王", "h3")
+        assert not await store.set_staff_password("李", "h3")
+        assert await store.staff_password_hash("王") == "h3"
+        await store.record_audit(t, "王", "resolve", str(b), "找乡镇")
+        assert [(e.staff, e.action) for e in await store.audit_entries()] == [("王", "resolve")]
+        await store.keep_updates([(5, "{}"), (6, "{}")], t)
+        await store.mark_handled(5, t)
+        await store.mark_handled(6, t)
+        assert await store.prune_inbox(keep=1) == 1
+        dry = await store.purge_before("2026-12-01", dry_run=True)
+        assert (dry.questions, dry.feedback, dry.kept_pending) == (1, 2, 1)
