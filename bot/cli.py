@@ -1,4 +1,4 @@
-"""Composition root: the `policybot` command (chat, serve, match, kb, log)."""
+"""Composition root: the `policybot` command (chat, serve, match, kb, log, db, web)."""
 
 from __future__ import annotations
 
@@ -47,10 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     init = kb_sub.add_parser("init", help="copy the bundled knowledge base into DIR for editing")
     init.add_argument("dir", type=Path, help="folder for policies.yaml and lexicon.yaml")
     # review's face pulls in the store and rapidfuzz: still well under `--help`'s 0.3 s
-    from bot.review import add_log_parser
+    from bot.review import add_review_parsers
     from bot.web import add_web_parsers
 
-    add_log_parser(sub)
+    add_review_parsers(sub)
     add_web_parsers(sub)
     return parser
 
@@ -133,7 +133,7 @@ def _dispatch(
         matcher = _matcher(settings.kb_path)
 
         async def chat() -> int:
-            async with await Store.open(settings.db_path, recover=True) as store:
+            async with await Store.open(settings.database, recover=True) as store:
                 service = DialogueService(matcher, store)
                 return await run_console(
                     service, stdin, stdout, greet=not args.no_greeting and stdin.isatty()
@@ -161,8 +161,10 @@ def _dispatch(
         return run_kb(args, settings, stdout, stderr)
     if args.command in ("web", "staff"):
         return _web(args, settings, stdin, stdout, stderr)
-    from bot.review import run_log_command
+    from bot.review import run_db_command, run_log_command
 
+    if args.command == "db":
+        return run_db_command(args, settings, stdout, stderr)
     sender = None
     if settings.token and args.log_command == "resolve":
         # review.py never imports telegram; the Bot API sender is wired in here.

@@ -14,6 +14,8 @@ from bot.shipped import KB_NAME, shipped_file
 # The wheel's bundled knowledge base (or a checkout's knowledge/); POLICYBOT_KB overrides it.
 DEFAULT_KB = shipped_file(KB_NAME)
 DEFAULT_DB = Path("policybot.sqlite3")
+# POLICYBOT_DB values that name a PostgreSQL database instead of an SQLite file
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 # Bot API tokens look like "123456789:AA…" (numeric bot id, colon, 30+ url-safe characters).
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,100}$")
@@ -48,6 +50,21 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     stop_grace: float = DEFAULT_STOP_GRACE
+    db_url: str | None = None  # a postgresql:// URL: the shared store instead of db_path
+
+    @property
+    def database(self) -> Path | str:
+        """What the store opens: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.db_url or self.db_path
+
+    @property
+    def database_label(self) -> str:
+        """The database as logs and messages show it: never a password."""
+        if not self.db_url:
+            return str(self.db_path)
+        url = urlsplit(self.db_url)
+        port = f":{url.port}" if url.port else ""
+        return f"{url.scheme}://{url.hostname or ''}{port}{url.path}"  # as store.pg's label
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -57,9 +74,12 @@ class Settings:
             raise ConfigError(f"POLICYBOT_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
         port = _port(env, "PORT", 8443)
         web_port = _port(env, "POLICYBOT_WEB_PORT", 8080)
+        db = (env.get("POLICYBOT_DB") or "").strip()
+        db_url = db if urlsplit(db).scheme.lower() in POSTGRES_SCHEMES else None
         return cls(
             kb_path=Path(env.get("POLICYBOT_KB") or DEFAULT_KB),
-            db_path=Path(env.get("POLICYBOT_DB") or DEFAULT_DB),
+            db_path=Path(env.get("POLICYBOT_DB") or DEFAULT_DB) if db_url is None else DEFAULT_DB,
+            db_url=db_url,
             admins=parse_admins(env.get("POLICYBOT_ADMINS", "")),
             log_level=level,
             token=(env.get("TELEGRAM_BOT_TOKEN") or "").strip() or None,

@@ -25,12 +25,12 @@ def check_health(settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
         )
         return 1
     try:
-        version = probe(settings.db_path)
+        version = probe(settings.database)
     except StoreUnhealthy as exc:
         stderr.write(f"policybot: unhealthy: {exc}\n")
         return 1
     stdout.write(
         f"ok: knowledge base {settings.kb_path} ({len(kb.entries)} entries),"
-        f" question log {settings.db_path} (schema {version})\n"
+        f" question log {settings.database_label} (schema {version})\n"
     )
     return 0

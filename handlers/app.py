@@ -253,7 +253,7 @@ class _Lifecycle:
 
     async def post_init(self, app: PTBApplication) -> None:
         # recover: a corrupt log is moved aside and a fresh one started; villagers come first
-        self._store = await Store.open(self._settings.db_path, recover=True)
+        self._store = await Store.open(self._settings.database, recover=True)
         rt = app.bot_data[RUNTIME_KEY] = Runtime(
             # hand-offs only where someone reads them: the admins get each in a private chat
             service=DialogueService(
@@ -263,7 +263,7 @@ class _Lifecycle:
             admins=self._settings.admins,
             kb_path=self._settings.kb_path,
         )
-        logger.info("database %s open", self._settings.db_path)
+        logger.info("database %s open", self._settings.database_label)
         if not self._settings.webhook_url:  # a webhook's update is confirmed by answering it
             self._inbox.bind(self._store)
             await self._inbox.resume(app)

@@ -1,15 +1,18 @@
 """Shared fixtures: the shipped knowledge base and a matcher on it, the small fixture knowledge
-base (tests/data/mini_kb/) and a matcher on it, paths into ../shared."""
+base (tests/data/mini_kb/) and a matcher on it, paths into ../shared, and the question log
+on both backends (an SQLite file, a database on a real PostgreSQL server)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.understand import Matcher
+from tests.pg import PgServer, pg_bin, running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KB = ROOT / "knowledge" / "policies.yaml"
@@ -52,3 +55,24 @@ def mini_kb() -> KnowledgeBase:
 def mini_matcher(mini_kb: KnowledgeBase) -> Matcher:
     """A matcher on the mini knowledge base (the segmenter is built from its own lexicon)."""
     return Matcher(mini_kb)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server of its own for the session; skipped (failed in CI) when Debian's
+    `postgresql` package is not installed."""
+    if pg_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL's initdb/pg_ctl are missing; .ci/run must install postgresql")
+        pytest.skip("PostgreSQL is not installed here (apt-get install postgresql); CI runs these")
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """The question log a store test opens: an SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "log.sqlite3"
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server.create_database()

@@ -58,3 +58,16 @@ def test_missing_or_malformed_token_is_a_config_error(token: str | None) -> None
     env = {} if token is None else {"TELEGRAM_BOT_TOKEN": token}
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
         Settings.from_env(env).require_token()
+
+
+def test_a_postgresql_url_is_kept_whole_and_shown_without_its_password() -> None:
+    url = "postgresql://bot:s3cret@db.example:5433/policybot"
+    s = Settings.from_env({"POLICYBOT_DB": url})
+    assert (s.db_url, s.database) == (url, url)
+    assert s.database_label == "postgresql://db.example:5433/policybot"
+    file = Settings.from_env({"POLICYBOT_DB": "/data/log.sqlite3"})
+    assert (file.db_url, file.database, file.database_label) == (
+        None,
+        Path("/data/log.sqlite3"),
+        "/data/log.sqlite3",
+    )

@@ -30,8 +30,8 @@ LAMP = ["村里路灯坏了找谁修", "路灯不亮了归谁管"]
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> Store:
-    s = await Store.open(tmp_path / "log.sqlite3")
+async def store(db_target: Path | str) -> Store:
+    s = await Store.open(db_target)
     yield s  # type: ignore[misc]
     await s.close()
 

@@ -19,8 +19,10 @@ NEIGHBOUR = User("test", "1002", "1002")
 AT = "2026-11-20T02:05:00+00:00"
 
 
-async def test_a_disliked_answer_waits_in_the_queue_with_its_comment(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_a_disliked_answer_waits_in_the_queue_with_its_comment(
+    db_target: Path | str,
+) -> None:
+    async with await Store.open(db_target) as store:
         qid = await store.record_question(record(outcome="answer", entry_id="social.dibao"))
         liked = await store.record_question(record("医保咋报", outcome="answer"))
         await store.record_feedback(liked, "telegram:u1", True, AT)
@@ -57,9 +59,9 @@ def test_a_comment_is_expected_once_and_only_within_the_window() -> None:
 
 
 async def test_the_text_after_a_dislike_is_its_comment_not_a_question(
-    matcher: Matcher, tmp_path: Path
+    matcher: Matcher, db_target: Path | str
 ) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+    async with await Store.open(db_target) as store:
         service = DialogueService(matcher, store)
         answer = await service.ask("低保咋申请", VILLAGER)
         forged = await service.press(f"f:{answer.question_id}:0", NEIGHBOUR)
@@ -79,9 +81,9 @@ async def test_the_text_after_a_dislike_is_its_comment_not_a_question(
 
 
 async def test_a_menu_word_after_a_dislike_is_still_the_menu(
-    matcher: Matcher, tmp_path: Path
+    matcher: Matcher, db_target: Path | str
 ) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+    async with await Store.open(db_target) as store:
         service = DialogueService(matcher, store)
         answer = await service.ask("低保咋申请", VILLAGER)
         await service.press(f"f:{answer.question_id}:0", VILLAGER)
@@ -95,9 +97,9 @@ async def test_a_menu_word_after_a_dislike_is_still_the_menu(
 
 
 async def test_a_tapped_candidate_gets_feedback_buttons_and_a_forged_one_does_not(
-    matcher: Matcher, tmp_path: Path
+    matcher: Matcher, db_target: Path | str
 ) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+    async with await Store.open(db_target) as store:
         service = DialogueService(matcher, store)
         question = await store.record_question(record(outcome="clarify", user=VILLAGER.key))
         own = await service.press(f"e:social.dibao:{question}", VILLAGER)
@@ -108,9 +110,9 @@ async def test_a_tapped_candidate_gets_feedback_buttons_and_a_forged_one_does_no
     assert not any(d.startswith("f:") for d in forged_data)
 
 
-async def test_stats_show_feedback_per_entry(tmp_path: Path) -> None:
+async def test_stats_show_feedback_per_entry(db_target: Path | str) -> None:
     now = dt.datetime.fromisoformat("2026-11-20T04:00:00+00:00")
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+    async with await Store.open(db_target) as store:
         dibao = await store.record_question(record(outcome="answer", entry_id="social.dibao"))
         other = await store.record_question(
             record(outcome="answer", entry_id="social.dibao", user="telegram:u2")

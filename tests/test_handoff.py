@@ -19,8 +19,8 @@ NEIGHBOUR = User("test", "3002", "3002")
 
 
 @pytest.fixture
-async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store = await Store.open(tmp_path / "log.sqlite3")
+async def store(db_target: Path | str):  # type: ignore[no-untyped-def]
+    store = await Store.open(db_target)
     yield store
     await store.close()
 

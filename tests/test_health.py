@@ -13,6 +13,7 @@ import pytest
 
 from bot.store import SCHEMA_VERSION, Store
 from tests.conftest import ROOT, SHIPPED_KB
+from tests.pg import PgServer
 
 HEAVY = ("telegram", "httpx", "jieba", "pypinyin", "matplotlib")
 # runs the command and reports which heavy libraries it imported, as the last stderr line
@@ -45,7 +46,7 @@ def health(tmp_path: Path, **settings: str) -> tuple[int, str, list[str]]:
     return done.returncode, done.stdout, lines
 
 
-def a_database(path: Path) -> Path:
+def a_database(path: Path | str) -> Path | str:
     async def create() -> None:
         async with await Store.open(path):
             pass
@@ -126,3 +127,19 @@ def test_an_invalid_setting_is_unhealthy_with_1_not_dockers_reserved_2(tmp_path:
     assert code == 1
     [line] = err
     assert line.startswith("policybot: POLICYBOT_LOG_LEVEL must be one of")
+
+
+def test_a_postgresql_log_is_asked_its_schema_and_its_password_never_shown(
+    tmp_path: Path, pg_server: PgServer
+) -> None:
+    url = pg_server.create_database().replace("postgres@", "postgres:s3cret@")  # trust: ignored
+    a_database(url)
+    code, out, err = health(tmp_path, POLICYBOT_DB=url)
+    assert (code, err) == (0, [])
+    label = url.replace("postgres:s3cret@", "")
+    assert f"question log {label} (schema {SCHEMA_VERSION})" in out
+    code, out, err = health(tmp_path, POLICYBOT_DB=url + "_missing")
+    assert (code, out) == (1, "")
+    [line] = err
+    assert line.startswith("policybot: unhealthy: the question log on PostgreSQL does not answer")
+    assert "s3cret" not in line

@@ -101,3 +101,19 @@ def test_purge_without_a_proper_day_is_a_usage_error(
         run(["log", "purge", *argv], tmp_path / "log.sqlite3")
     assert info.value.code == 2
     assert "--before" in capsys.readouterr().err
+
+
+def test_purge_takes_the_same_rows_on_both_backends(
+    db_target: Path | str, matcher: Matcher
+) -> None:
+    ids = asyncio.run(fill(db_target, matcher))  # type: ignore[arg-type]
+    cutoff = (NOW - dt.timedelta(days=30)).date().isoformat()
+    code, out, err = run(["log", "purge", "--before", cutoff], db_target)  # type: ignore[arg-type]
+    assert (code, err) == (0, "")
+    assert f"purged 2 question(s) asked before {cutoff} (UTC+8) and 1 feedback" in out
+
+    async def left() -> list[tuple[int, str | None]]:
+        async with await Store.open(db_target) as store:
+            return [(q.id, q.status) async for q in store.iter_questions()]
+
+    assert asyncio.run(left()) == [(ids["waiting"], "resolved"), (ids["new"], "open")]

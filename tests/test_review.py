@@ -1,4 +1,5 @@
-"""The editors' loop on real SQLite files: stats, groups, resolve/ignore, replies, CSV, CLI."""
+"""The editors' loop on both backends (an SQLite file, a real PostgreSQL database): stats,
+groups, resolve/ignore, replies, CSV, CLI."""
 
 from __future__ import annotations
 
@@ -101,8 +102,8 @@ async def fill(store: Store) -> dict[str, int]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> Store:
-    s = await Store.open(tmp_path / "log.sqlite3")
+async def store(db_target: Path | str) -> Store:
+    s = await Store.open(db_target)
     yield s  # type: ignore[misc]
     await s.close()
 
@@ -213,12 +214,12 @@ class RecordingSender:
 
 
 async def test_two_senders_at_once_send_each_answer_once(
-    store: Store, matcher: Matcher, tmp_path: Path
+    store: Store, matcher: Matcher, db_target: Path | str
 ) -> None:
     ids = await fill(store)
     recipients = await resolve(store, ids["lamp1"], "找村委会。", matcher=matcher)
     cli, bot = RecordingSender(), RecordingSender()
-    async with await Store.open(tmp_path / "log.sqlite3") as running_bot:
+    async with await Store.open(db_target) as running_bot:
         await asyncio.gather(
             deliver(store, recipients, cli),
             deliver(running_bot, await pending_replies(running_bot), bot),
@@ -305,9 +306,9 @@ def run(argv: list[str], env: dict[str, str], stdin: str = "") -> tuple[int, str
 
 
 @pytest.fixture
-def logged(tmp_path: Path) -> tuple[dict[str, str], dict[str, int]]:
+def logged(db_target: Path | str) -> tuple[dict[str, str], dict[str, int]]:
     """An environment whose POLICYBOT_DB holds `fill`'s questions, and their ids."""
-    path = tmp_path / "log.sqlite3"
+    path = db_target
 
     async def setup() -> dict[str, int]:
         async with await Store.open(path) as store:

@@ -54,7 +54,7 @@ VILLAGER = User("telegram", "1001", "1001")
 
 
 async def schema(store: Store) -> list[str]:
-    async with store._db.execute(
+    async with store._db.db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
     ) as cursor:
         return [str(row[0]) for row in await cursor.fetchall()]
@@ -89,7 +89,7 @@ async def test_injection_strings_in_every_field_are_stored_as_text(
         claimed = await store.claim_deliveries([qid], payload, stale_before=payload)
         got = await store.get_question(qid)
         tables = await schema(store)
-        async with store._db.execute("SELECT COUNT(*) FROM questions") as cursor:
+        async with store._db.db.execute("SELECT COUNT(*) FROM questions") as cursor:
             count = await cursor.fetchone()
     assert tables == TABLES
     assert count == (1,)
@@ -165,8 +165,28 @@ UNSAFE_YAML_CALLS = {"unsafe_load", "unsafe_load_all", "full_load", "full_load_a
 UNSAFE_YAML_LOADERS = {"Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader"}
 YAML_CALLS_NEEDING_SAFE_LOADER = {"load", "load_all", "compose", "compose_all", "parse", "scan"}
 SAFE_LOADERS = {"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"}
-# The only f-strings that reach SQL, by what they interpolate: constant SQL, or numbers.
-SQL_INTERPOLATIONS = {"SELECT_QUESTIONS", "where", "round(busy_timeout * 1000)", "version + 1"}
+# The only f-strings that reach SQL, by what they interpolate: constant SQL (the PostgreSQL
+# driver's translation of the store's own), or numbers.
+SQL_INTERPOLATIONS = {
+    "SELECT_QUESTIONS",
+    "where",
+    "round(busy_timeout * 1000)",
+    "version + 1",
+    "translate(sql)",
+}
+# what SQL is handed to: the drivers' own methods and the store's adapter (bot/store/driver.py)
+SQL_CALLS = {
+    "execute",
+    "executemany",
+    "executescript",
+    "fetch",
+    "fetchval",
+    "fetchall",
+    "fetchone",
+    "insert",
+    "iterate",
+    "_select",
+}
 
 
 def unsafe_constructs(source: str, filename: str = "<test>") -> list[str]:
@@ -206,7 +226,7 @@ def _unsafe_call(call: ast.Call, where: str) -> list[str]:
         name = loader.attr if isinstance(loader, ast.Attribute) else getattr(loader, "id", None)
         if name not in SAFE_LOADERS:
             return [f"{where}: yaml.{func.attr} without SafeLoader"]
-    if func.attr in ("execute", "executemany", "executescript") and call.args:
+    if func.attr in SQL_CALLS and call.args:
         return [f"{where}: SQL built with {s}" for s in _sql_interpolations(call.args[0])]
     return []
 
@@ -254,6 +274,8 @@ def test_production_code_has_no_unsafe_deserialisation_eval_or_sql_formatting() 
         "db.execute('SELECT * FROM questions WHERE text = %s' % text)",
         "db.execute('SELECT * FROM questions WHERE text = {}'.format(text))",
         "db.execute('SELECT * FROM q WHERE t = ' + f'{text}')",
+        "self._db.fetchall(f'SELECT * FROM questions WHERE text = {text}')",
+        "conn.fetchval(f'SELECT {column} FROM questions')",
     ],
 )
 def test_the_static_check_catches_each_unsafe_construct(source: str) -> None:

@@ -1,4 +1,5 @@
-"""The question log on real SQLite files: migrations, concurrency, masking, the queue."""
+"""The question log on real SQLite files and a real PostgreSQL server (`db_target`):
+migrations, concurrency, masking, the queue."""
 
 from __future__ import annotations
 
@@ -182,6 +183,39 @@ async def test_v1_schema_is_frozen(tmp_path: Path) -> None:
     assert tables == V1_SCHEMA
 
 
+async def test_eight_first_starts_at_once_on_a_new_file_all_open_it_migrated_once(
+    tmp_path: Path,
+) -> None:
+    """Eight connections (each its own thread) open new files together, 10 times: every open
+    succeeds; the migration ran in one BEGIN IMMEDIATE transaction, so no start meets a
+    half-migrated file (two ALTER TABLEs of one column failed 2 starts in 120 before)."""
+    for n in range(10):
+        path = tmp_path / f"log{n}.sqlite3"
+        stores = await asyncio.gather(*(Store.open(path) for _ in range(8)))
+        for store in stores:
+            await store.close()
+        async with aiosqlite.connect(path) as db:
+            async with db.execute("PRAGMA user_version") as cur:
+                assert (await cur.fetchone()) == (SCHEMA_VERSION,)
+            async with db.execute("SELECT name FROM pragma_table_info('unanswered')") as cur:
+                assert ("claimed_at",) in list(await cur.fetchall())
+
+
+async def test_a_failed_migration_leaves_the_file_at_its_old_version(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    async with aiosqlite.connect(path) as db:
+        await migrate(db, target=2)
+        await db.execute("CREATE TABLE staff (name TEXT)")  # v6 then fails on its index
+        await db.execute("CREATE TABLE audit (x TEXT)")
+        await db.commit()
+        with pytest.raises(aiosqlite.OperationalError):
+            await migrate(db)
+        async with db.execute("PRAGMA user_version") as cur:
+            assert (await cur.fetchone()) == (2,), "v3…v5 rolled back with the failed v6"
+        async with db.execute("SELECT name FROM pragma_table_info('unanswered')") as cur:
+            assert ("claimed_at",) not in list(await cur.fetchall())
+
+
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     async with aiosqlite.connect(tmp_path / "log.sqlite3") as db:
         await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -190,8 +224,8 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
         await Store.open(tmp_path / "log.sqlite3")
 
 
-async def test_200_concurrent_writes_on_one_connection_none_lost(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_200_concurrent_writes_on_one_connection_none_lost(db_target: Path | str) -> None:
+    async with await Store.open(db_target) as store:
         ids = await asyncio.gather(
             *(store.record_question(record(f"问题{i}", user=f"telegram:{i}")) for i in range(200))
         )
@@ -200,8 +234,10 @@ async def test_200_concurrent_writes_on_one_connection_none_lost(tmp_path: Path)
     assert texts == {f"问题{i}" for i in range(200)}
 
 
-async def test_200_concurrent_writes_from_four_connections_none_lost(tmp_path: Path) -> None:
-    path = tmp_path / "log.sqlite3"
+async def test_200_concurrent_writes_from_four_connections_none_lost(
+    db_target: Path | str,
+) -> None:
+    path = db_target
     stores = [await Store.open(path) for _ in range(4)]
     try:
         await asyncio.gather(
@@ -252,8 +288,10 @@ def test_store_round_trips_any_text_masked(text: str) -> None:
     assert asyncio.run(run()) == mask_pii(text)
 
 
-async def test_only_questions_that_may_need_a_reply_keep_the_chat_id(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_only_questions_that_may_need_a_reply_keep_the_chat_id(
+    db_target: Path | str,
+) -> None:
+    async with await Store.open(db_target) as store:
         ids = [
             await store.record_question(record(outcome=o))
             for o in ("answer", "clarify", "unknown", "empty")
@@ -262,8 +300,10 @@ async def test_only_questions_that_may_need_a_reply_keep_the_chat_id(tmp_path: P
     assert [q.reply_to if q else None for q in kept] == ["", "1001", "1001", ""]
 
 
-async def test_clarified_and_none_of_these_questions_wait_in_the_queue(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_clarified_and_none_of_these_questions_wait_in_the_queue(
+    db_target: Path | str,
+) -> None:
+    async with await Store.open(db_target) as store:
         answered = await store.record_question(record(outcome="answer"))
         qid = await store.record_question(record(outcome="clarify"))
         assert [q.id for q in await store.queued_questions(OPEN)] == [qid]
@@ -273,8 +313,8 @@ async def test_clarified_and_none_of_these_questions_wait_in_the_queue(tmp_path:
         assert [q.id for q in await store.queued_questions(OPEN)] == [answered, qid]
 
 
-async def test_resolve_ignore_and_delivery_states(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_resolve_ignore_and_delivery_states(db_target: Path | str) -> None:
+    async with await Store.open(db_target) as store:
         a, b, c, d = [await store.record_question(record(f"问{i}")) for i in range(4)]
         await store.resolve_questions([(a, PENDING), (b, SKIPPED)], "去村委会问", "2026-11-21")
         assert await store.ignore_questions([c], "2026-11-21") == 1
@@ -295,9 +335,9 @@ async def test_resolve_ignore_and_delivery_states(tmp_path: Path) -> None:
 
 
 async def test_a_delivery_is_claimed_by_one_sender_until_the_claim_is_stale(
-    tmp_path: Path,
+    db_target: Path | str,
 ) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+    async with await Store.open(db_target) as store:
         a, b = [await store.record_question(record(f"问{i}")) for i in range(2)]
         await store.resolve_questions([(a, PENDING), (b, SKIPPED)], "答", "t0")
         assert await store.claim_deliveries([a, b], "10:00", stale_before="09:50") == [a]
@@ -309,8 +349,8 @@ async def test_a_delivery_is_claimed_by_one_sender_until_the_claim_is_stale(
         assert await store.claim_deliveries([a], "10:30", stale_before="10:20") == []
 
 
-async def test_counts_by_window_day_and_entry(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+async def test_counts_by_window_day_and_entry(db_target: Path | str) -> None:
+    async with await Store.open(db_target) as store:
         # 23:30 UTC on the 19th is 07:30 on the 20th in China (UTC+8)
         times = ["2026-11-19T15:00:00+00:00", "2026-11-19T23:30:00+00:00"]
         await store.record_question(record(outcome="answer", asked_at=times[0], entry_id="a.b"))
@@ -329,3 +369,70 @@ async def test_counts_by_window_day_and_entry(tmp_path: Path) -> None:
             ("c.d", 1),
         ]
         assert await store.feedback_counts("2026-11-01", "2026-12-01") == (0, 1)
+
+
+async def test_search_by_window_outcome_and_a_text_fragment_taken_literally(
+    db_target: Path | str,
+) -> None:
+    async with await Store.open(db_target) as store:
+        ids = [
+            await store.record_question(record(text, outcome=o, asked_at=t))
+            for text, o, t in (
+                ("低保 100% 咋申请", "unknown", "2026-11-19T01:00:00+00:00"),
+                ("低保1000咋申请", "answer", "2026-11-20T01:00:00+00:00"),
+                ("DiBao a_b", "unknown", "2026-11-21T01:00:00+00:00"),
+            )
+        ]
+        found = await store.search_questions(text="100%")
+        assert [q.id for q in found] == [ids[0]], "% is a character, not a wildcard"
+        assert [q.id for q in await store.search_questions(text="a_b")] == [ids[2]]
+        assert [q.id for q in await store.search_questions(text="dibao")] == [ids[2]]
+        assert [q.id for q in await store.search_questions(text="低保")] == [ids[1], ids[0]]
+        window = await store.search_questions(
+            since="2026-11-20", until="2026-11-21T12:00", outcome="unknown"
+        )
+        assert [q.id for q in window] == [ids[2]]
+        assert len(await store.search_questions(limit=2)) == 2
+
+
+async def test_the_rarer_reads_and_writes_answer_alike_on_both_backends(
+    db_target: Path | str,
+) -> None:
+    """Every statement the store sends runs on each backend (a dialect slip fails here)."""
+    t = "2026-11-20T02:00:00+00:00"
+    async with await Store.open(db_target) as store:
+        a = await store.record_question(
+            record(outcome="answer", entry_id="a.b", user="telegram:9")
+        )
+        b = await store.record_question(record("路灯坏了", user="telegram:8"))
+        await store.record_feedback(a, "telegram:9", False, t)
+        await store.record_feedback(a, "telegram:7", True, t)
+        assert await store.feedback_by_entry("2026-11-01", "2026-12-01", limit=5) == [
+            ("a.b", 1, 1)
+        ]
+        assert await store.question_owner(b) == "telegram:8"
+        assert await store.hand_off(a, "telegram:9", "99", t)
+        assert not await store.hand_off(a, "telegram:9", "99", t), "a second tap changes nothing"
+        assert await store.handoff_count("2026-11-01", "2026-12-01") == 1
+        assert await store.resolve_open_questions([(b, PENDING)], "找村委会", t)
+        assert not await store.ignore_open_questions([b], t), "no longer open"
+        assert [q.id for q in await store.answered_together(b)] == [b]
+        assert [q.id for q in await store.answered_questions()] == [b]
+        await store.mark_delivered([b], SENT, t)
+        assert await store.kept_chats([b], t) == {b: "1001"}
+        assert await store.correct_questions([(b, PENDING)], "找乡镇", "2026-11-21")
+        assert await store.earlier_answers(b) == [("找村委会", t)]
+        assert (await get(store, b)).reply_to == "1001", "the correction goes to the kept chat"
+        assert await store.add_staff("王", "h1", t)
+        assert not await store.add_staff("王", "h2", t), "the account exists"
+        assert await store.set_staff_password("王", "h3")
+        assert not await store.set_staff_password("李", "h3")
+        assert await store.staff_password_hash("王") == "h3"
+        await store.record_audit(t, "王", "resolve", str(b), "找乡镇")
+        assert [(e.staff, e.action) for e in await store.audit_entries()] == [("王", "resolve")]
+        await store.keep_updates([(5, "{}"), (6, "{}")], t)
+        await store.mark_handled(5, t)
+        await store.mark_handled(6, t)
+        assert await store.prune_inbox(keep=1) == 1
+        dry = await store.purge_before("2026-12-01", dry_run=True)
+        assert (dry.questions, dry.feedback, dry.kept_pending) == (1, 2, 1)

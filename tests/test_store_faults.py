@@ -41,7 +41,7 @@ async def logged(path: Path) -> list[tuple[str, str, str]]:
 async def pragma(store: Store, statement: str) -> None:
     """Run a PRAGMA on the store's own connection (max_page_count and query_only are
     per-connection: this is how a full or read-only disk looks to SQLite)."""
-    await store._db.execute(statement)
+    await store._db.db.execute(statement)
 
 
 @asynccontextmanager
@@ -118,7 +118,7 @@ async def test_full_disk_keeps_questions_until_there_is_room(
     long_question = "家里困难想问问政策" * 300
     async with await Store.open(path, retry_interval=0) as store:
         service = DialogueService(matcher, store)
-        async with store._db.execute("PRAGMA page_count") as cursor:
+        async with store._db.db.execute("PRAGMA page_count") as cursor:
             row = await cursor.fetchone()
         assert row is not None
         await pragma(store, f"PRAGMA max_page_count = {row[0]}")
@@ -186,7 +186,7 @@ async def test_a_write_that_fails_leaves_no_half_transaction_behind(tmp_path: Pa
         async with staff_write_lock(path):
             with pytest.raises(StoreUnavailable, match="locked"):
                 await store.record_feedback(qid, "telegram:x", True, "t")
-        assert not store._db.in_transaction
+        assert not store._db.db.in_transaction
         # the connection is usable at once (no stale transaction, no stale snapshot)
         async with aiosqlite.connect(path) as other:
             await other.execute(

@@ -1,7 +1,9 @@
-"""The store's inbox: fetched updates kept until handled, deduplicated by update_id, bounded."""
+"""The store's inbox: fetched updates kept until handled, deduplicated by update_id, bounded;
+on both backends, and claimed by exactly one of two connections keeping one batch at once."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -11,9 +13,9 @@ AT = "2026-01-01T00:00:00+00:00"
 
 
 async def test_kept_updates_come_back_unhandled_oldest_first_and_a_second_copy_is_known(
-    tmp_path: Path,
+    db_target: Path | str,
 ) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+    async with await Store.open(db_target) as store:
         assert await store.keep_updates([(12, '{"update_id": 12}'), (11, "{}")], AT) == set()
         assert await store.keep_updates([(12, "other"), (13, "{}")], AT) == {12}
         assert await store.unhandled_updates() == [
@@ -37,9 +39,9 @@ async def test_a_handled_update_keeps_no_content(tmp_path: Path) -> None:
 
 
 async def test_pruning_keeps_the_newest_handled_ids_and_every_unhandled_one(
-    tmp_path: Path,
+    db_target: Path | str,
 ) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+    async with await Store.open(db_target) as store:
         await store.keep_updates([(i, "{}") for i in range(1, 31)], AT)
         for i in range(1, 21):
             await store.mark_handled(i, AT)
@@ -52,7 +54,30 @@ async def test_pruning_keeps_the_newest_handled_ids_and_every_unhandled_one(
 
 async def test_an_unwritable_inbox_is_reported_not_raised(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "log.sqlite3") as store:
-        await store._db.execute("DROP TABLE inbox")  # as good as a disk that refuses writes
+        await store._db.db.execute("DROP TABLE inbox")  # as good as a disk that refuses writes
         assert await store.keep_updates([(1, "{}")], AT) is None
         await store.mark_handled(1, AT)
         assert await store.prune_inbox() == 0
+
+
+async def test_two_connections_keeping_one_batch_at_once_claim_each_update_once(
+    db_target: Path | str,
+) -> None:
+    """Two instances fetching the same updates: each update is new to exactly one of them
+    (the other sees it known and does not answer it again)."""
+    first, second = await Store.open(db_target), await Store.open(db_target)
+    try:
+        for round_ in range(20):
+            batch = [(round_ * 100 + i, f'{{"update_id": {round_ * 100 + i}}}') for i in range(30)]
+            ids = {i for i, _ in batch}
+            known = await asyncio.gather(
+                first.keep_updates(batch, AT), second.keep_updates(batch, AT)
+            )
+            assert None not in known, "both writes went through"
+            new = [ids - k for k in known if k is not None]
+            assert new[0] | new[1] == ids
+            assert new[0] & new[1] == set(), f"round {round_}: both claimed {new[0] & new[1]}"
+        assert len(await first.unhandled_updates()) == 20 * 30
+    finally:
+        await first.close()
+        await second.close()

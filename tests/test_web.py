@@ -68,8 +68,9 @@ class Site:
 
 
 @pytest.fixture
-async def site(tmp_path: Path, matcher: Matcher) -> AsyncIterator[Site]:
-    store = await Store.open(tmp_path / "log.sqlite3")
+async def site(db_target: Path | str, matcher: Matcher) -> AsyncIterator[Site]:
+    """The workbench on a store of each backend, with one editor's account."""
+    store = await Store.open(db_target)
     await store.add_staff(EDITOR, hash_password(PASSWORD), NOW.isoformat())
     wb = Workbench(store=store, matcher=matcher, limiter=LoginLimiter(max_failures=3))
     runner, port = await start(build_app(wb), "127.0.0.1", 0)

@@ -30,6 +30,7 @@ from bot.review.confirmation import (
     propose_ignore,
     record_action,
 )
+from bot.review.dbcommand import add_db_parser, add_review_parsers, run_db_command
 from bot.review.delivery import (
     Delivery,
     Recipient,
@@ -101,8 +102,10 @@ __all__ = [
     "ReviewError",
     "Sender",
     "Stats",
+    "add_db_parser",
     "add_entry",
     "add_log_parser",
+    "add_review_parsers",
     "best_guesses",
     "carry_out",
     "check_knowledge",
@@ -138,6 +141,7 @@ __all__ = [
     "render_report",
     "resolve",
     "resolve_group",
+    "run_db_command",
     "run_eval",
     "run_log_command",
     "save_entry",

@@ -53,7 +53,7 @@ def run_log_command(
 ) -> int:
     """Run one `policybot log` subcommand; `sender` delivers answers (None: the bot will);
     `resolve` asks on `stdin` when it is a terminal."""
-    if not settings.db_path.exists():
+    if settings.db_url is None and not settings.db_path.exists():
         stderr.write(f"policybot: no question log at {settings.db_path} (set POLICYBOT_DB)\n")
         return 1
     command = _Command(args, settings, stdout, sender, now or dt.datetime.now(dt.UTC))
@@ -95,7 +95,7 @@ class _Command:
         )
 
     async def run(self) -> int:
-        async with await Store.open(self.settings.db_path) as store:
+        async with await Store.open(self.settings.database) as store:
             name = self.args.log_command
             if name == "stats":
                 return await self._stats(store)

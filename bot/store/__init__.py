@@ -1,8 +1,11 @@
-"""The only package that speaks SQL (aiosqlite): the question log, feedback, the editors'
-queue and the schema with its migrations."""
+"""The only package that speaks SQL (aiosqlite, or asyncpg for a postgresql:// URL): the
+question log, feedback, the editors' queue and the schema with its migrations."""
 
 from bot.store.boundary import StoreUnavailable
+from bot.store.copy import CopyRefused, copy_to_postgres
 from bot.store.log import BACKLOG_LIMIT, BUSY_TIMEOUT, RETRY_INTERVAL, Store
+from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from bot.store.pg import is_postgres_url
 from bot.store.probe import StoreUnhealthy, probe
 from bot.store.records import (
     FAILED,
@@ -21,13 +24,7 @@ from bot.store.records import (
     storable,
 )
 from bot.store.retention import Purge
-from bot.store.schema import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    CorruptDatabase,
-    NotOurDatabase,
-    migrate,
-)
+from bot.store.schema import CorruptDatabase, NotOurDatabase, migrate
 
 __all__ = [
     "BACKLOG_LIMIT",
@@ -44,6 +41,7 @@ __all__ = [
     "SENT",
     "SKIPPED",
     "AuditEntry",
+    "CopyRefused",
     "CorruptDatabase",
     "Logged",
     "LoggedQuestion",
@@ -54,6 +52,8 @@ __all__ = [
     "Store",
     "StoreUnavailable",
     "StoreUnhealthy",
+    "copy_to_postgres",
+    "is_postgres_url",
     "migrate",
     "probe",
     "storable",

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-# What the driver (and the file system under it) raises when the database is out of reach.
-DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
+# DRIVER_ERRORS: what the drivers (and the file system under them) raise when the database is
+# out of reach.
+from bot.store.driver import DRIVER_ERRORS
+
 # Inside a store method, the store's own code still sees the driver's errors (it decides
 # whether to keep a question in memory, move a damaged file aside, …); only the outermost
 # call translates.

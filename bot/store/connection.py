@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-import aiosqlite
-
+from bot.store.driver import Driver, Row
 from bot.store.records import LoggedQuestion
-
-logger = logging.getLogger(__name__)
 
 
 class Connection:
-    """One aiosqlite connection shared by the process's coroutines, one transaction at a time."""
+    """One database connection (SQLite's or a PostgreSQL pool) shared by the process's
+    coroutines, one transaction at a time."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Driver) -> None:
         """Wrap an open connection."""
         self._db = db
         # One transaction at a time on the shared connection: a rollback after a failed write
@@ -29,23 +25,12 @@ class Connection:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
         """Hold the connection for one transaction: commit at the end, roll back on error."""
-        async with self._lock:
-            try:
-                yield
-                await self._db.commit()
-            except BaseException:
-                await self._rollback()
-                raise
-
-    async def _rollback(self) -> None:
-        try:
-            await self._db.rollback()
-        except (sqlite3.Error, ValueError):
-            logger.debug("rollback failed too", exc_info=True)
+        async with self._lock, self._db.transaction():
+            yield
 
     async def _select(self, where: str, params: Sequence[object]) -> list[LoggedQuestion]:
-        async with self._db.execute(f"{SELECT_QUESTIONS} {where}", params) as cursor:
-            return [row_to_question(row) for row in await cursor.fetchall()]
+        rows = await self._db.fetchall(f"{SELECT_QUESTIONS} {where}", params)
+        return [row_to_question(row) for row in rows]
 
 
 SELECT_QUESTIONS = (
@@ -60,7 +45,7 @@ SELECT_QUESTIONS = (
 )
 
 
-def row_to_question(row: sqlite3.Row | tuple[object, ...]) -> LoggedQuestion:
+def row_to_question(row: Row) -> LoggedQuestion:
     (qid, asked_at, channel, user_key, reply_to, text, outcome, entry_id, score) = row[:9]
     (candidates, latency, status, answer, resolved_at, delivery, sent_at, up, down) = row[9:18]
     followup_of, comment = row[18], row[19]

@@ -35,23 +35,22 @@ class CorrectionStore(QueueStore):
         """The chats of delivered answers still kept at `at`, by question id."""
         kept: dict[int, str] = {}
         for qid in question_ids:
-            async with self._db.execute(
+            row = await self._db.fetchone(
                 "SELECT reply_to FROM answered_chats WHERE question_id = ? AND keep_until >= ?",
                 (qid, at),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row:
                 kept[qid] = str(row[0])
         return kept
 
     async def earlier_answers(self, question_id: int) -> list[tuple[str, str]]:
         """The answers corrections replaced for `question_id`: (answer, when it was given)."""
-        async with self._db.execute(
+        rows = await self._db.fetchall(
             "SELECT answer, COALESCE(resolved_at, '') FROM answer_history"
             " WHERE question_id = ? ORDER BY id",
             (question_id,),
-        ) as cursor:
-            return [(str(a), str(at)) for a, at in await cursor.fetchall()]
+        )
+        return [(str(a), str(at)) for a, at in rows]
 
     async def correct_questions(
         self, deliveries: Iterable[tuple[int, str]], answer: str, at: str
@@ -70,13 +69,13 @@ class CorrectionStore(QueueStore):
         return True
 
     async def _correct(self, qid: int, delivery: str, answer: str, at: str) -> None:
-        cursor = await self._db.execute(
+        copied = await self._db.execute(
             "INSERT INTO answer_history (question_id, answer, resolved_at, replaced_at)"
             " SELECT question_id, answer, resolved_at, ? FROM unanswered"
             " WHERE question_id = ? AND status = 'resolved' AND answer IS NOT NULL",
             (at, qid),
         )
-        if cursor.rowcount != 1:
+        if copied != 1:
             raise _NotResolved
         if delivery == PENDING:
             await self._db.execute(

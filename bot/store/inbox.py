@@ -9,13 +9,12 @@ the update is handled; the bare id stays a while to recognise Telegram sending i
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 import time
 from collections.abc import Sequence
 
 from bot.store.connection import Connection
+from bot.store.driver import DRIVER_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +23,7 @@ logger = logging.getLogger(__name__)
 HANDLED_KEPT = 10_000
 # after a failed inbox write, seconds before the next try (as the question log's backlog)
 INBOX_RETRY_S = 5.0
+_KEEP = "INSERT OR IGNORE INTO inbox (update_id, raw, fetched_at) VALUES (?, ?, ?)"
 
 
 class InboxStore(Connection):
@@ -41,25 +41,22 @@ class InboxStore(Connection):
     async def keep_updates(self, updates: Sequence[tuple[int, str]], at: str) -> set[int] | None:
         """Write `(update_id, json)` pairs not in the inbox yet; return the ids that were there.
 
-        None when the inbox cannot be written (the batch is then handled at most once; logged
-        once until it works again).
+        An id is claimed by its insert, so of several instances (or connections) keeping one
+        update at once exactly one finds it new: the others wait for its commit and see it
+        known. None when the inbox cannot be written (the batch is then handled at most once;
+        logged once until it works again).
         """
         if self._inbox_resting():
             return None
-        ids = json.dumps([update_id for update_id, _ in updates])
         try:
+            known: set[int] = set()
             async with self._transaction():
-                async with self._db.execute(
-                    "SELECT update_id FROM inbox"
-                    " WHERE update_id IN (SELECT value FROM json_each(?))",
-                    (ids,),
-                ) as cursor:
-                    known = {int(row[0]) for row in await cursor.fetchall()}
-                await self._db.executemany(
-                    "INSERT OR IGNORE INTO inbox (update_id, raw, fetched_at) VALUES (?, ?, ?)",
-                    [(i, raw, at) for i, raw in updates if i not in known],
-                )
-        except (sqlite3.Error, OSError) as exc:
+                # in id order: two instances inserting one batch never wait on each other in a
+                # circle (a deadlock PostgreSQL would break by failing one)
+                for update_id, raw in sorted(updates):
+                    if not await self._db.execute(_KEEP, (update_id, raw, at)):
+                        known.add(update_id)
+        except DRIVER_ERRORS as exc:
             self._inbox_failed("cannot write the inbox (%s): updates are handled unsaved", exc)
             return None
         self._inbox_failing = False
@@ -75,31 +72,30 @@ class InboxStore(Connection):
                     "UPDATE inbox SET raw = NULL, handled_at = ? WHERE update_id = ?",
                     (at, update_id),
                 )
-        except (sqlite3.Error, OSError) as exc:
+        except DRIVER_ERRORS as exc:
             self._inbox_failed("cannot mark an update handled in the inbox (%s)", exc)
 
     async def unhandled_updates(self) -> list[tuple[int, str | None]]:
         """The updates fetched and not handled, oldest first, as `(update_id, json)`."""
-        async with self._db.execute(
+        rows = await self._db.fetchall(
             "SELECT update_id, raw FROM inbox WHERE handled_at IS NULL ORDER BY update_id"
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [(int(i), None if raw is None else str(raw)) for i, raw in rows]
 
     async def prune_inbox(self, *, keep: int = HANDLED_KEPT) -> int:
         """Delete handled updates but the newest `keep`; return how many went."""
         try:
             async with self._transaction():
-                cursor = await self._db.execute(
+                gone = await self._db.execute(
                     "DELETE FROM inbox WHERE handled_at IS NOT NULL AND update_id NOT IN"
                     " (SELECT update_id FROM inbox WHERE handled_at IS NOT NULL"
                     " ORDER BY update_id DESC LIMIT ?)",
                     (keep,),
                 )
-        except (sqlite3.Error, OSError) as exc:
+        except DRIVER_ERRORS as exc:
             self._inbox_failed("cannot prune the inbox (%s)", exc)
             return 0
-        return max(cursor.rowcount, 0)
+        return max(gone, 0)
 
     def _inbox_failed(self, message: str, exc: BaseException) -> None:
         if not self._inbox_failing:

@@ -11,13 +11,14 @@ from collections import deque
 from pathlib import Path
 from types import TracebackType
 
-import aiosqlite
-
 from bot.privacy import mask_pii
 from bot.store.boundary import guarded_store
 from bot.store.corrections import CorrectionStore
+from bot.store.driver import DRIVER_ERRORS, Driver, SqliteDriver
+from bot.store.feedback import FeedbackStore
 from bot.store.figures import FiguresStore
 from bot.store.inbox import InboxStore
+from bot.store.pg import connect_pg, is_postgres_url
 from bot.store.records import (
     REPLYABLE_OUTCOMES,
     QuestionRecord,
@@ -45,21 +46,21 @@ BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock (a staff 
 
 
 @guarded_store
-class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStore):
-    """Async access to the SQLite log; one connection per process."""
+class Store(CorrectionStore, FeedbackStore, FiguresStore, InboxStore, StaffStore, RetentionStore):
+    """Async access to the question log (an SQLite file or a PostgreSQL database)."""
 
     def __init__(
         self,
-        db: aiosqlite.Connection,
-        path: Path,
+        db: Driver,
+        path: Path | None,
         *,
         backlog_limit: int = BACKLOG_LIMIT,
         retry_interval: float = RETRY_INTERVAL,
     ) -> None:
         """Wrap an open connection; use `Store.open` instead."""
         super().__init__(db)
-        self.path = path
-        self._identity = _identity(path)
+        self.path = path  # None: PostgreSQL, there is no file to follow
+        self._identity = None if path is None else _identity(path)
         self._busy_timeout = BUSY_TIMEOUT
         self._kept: deque[QuestionRecord] = deque()
         self._backlog_limit = backlog_limit
@@ -79,18 +80,22 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
     ) -> Store:
         """Open (creating if needed) the database at `path` and migrate it.
 
-        With `recover` (the bot, not staff tools) a corrupt file is checked for, moved aside
-        as `<name>.corrupt-<timestamp>` and replaced by a fresh database.
+        `path` is an SQLite file, or a `postgresql://` URL (then `recover` has no file to
+        move aside). With `recover` (the bot, not staff tools) a corrupt file is checked for,
+        moved aside as `<name>.corrupt-<timestamp>` and replaced by a fresh database.
         """
+        if is_postgres_url(path):
+            pg = await connect_pg(str(path))
+            return cls(pg, None, backlog_limit=backlog_limit, retry_interval=retry_interval)
         path = Path(path)
 
-        def store(db: aiosqlite.Connection) -> Store:
+        def store(db: Driver) -> Store:
             opened = cls(db, path, backlog_limit=backlog_limit, retry_interval=retry_interval)
             opened._busy_timeout = busy_timeout
             return opened
 
         try:
-            return store(await connect(path, busy_timeout, check=recover))
+            return store(SqliteDriver(await connect(path, busy_timeout, check=recover)))
         except sqlite3.DatabaseError as exc:
             if not recover or not is_corrupt(exc):
                 raise
@@ -108,7 +113,7 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
             damage,
             aside.name,
         )
-        return store(await connect(path, busy_timeout, check=False))
+        return store(SqliteDriver(await connect(path, busy_timeout, check=False)))
 
     async def close(self) -> None:
         """Write the questions kept in memory if the database allows, and close it."""
@@ -157,7 +162,7 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
         try:
             await self._follow_the_file()
             return await self.record_question(rec)
-        except (sqlite3.Error, OSError) as exc:
+        except DRIVER_ERRORS as exc:
             if not unavailable(exc):
                 raise
             self._failed(exc)
@@ -171,7 +176,7 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
         try:
             await self._follow_the_file()
             _, written = await self._write_kept(None)
-        except (sqlite3.Error, OSError) as exc:
+        except DRIVER_ERRORS as exc:
             if not unavailable(exc):
                 raise
             self._failed(exc)
@@ -186,9 +191,8 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
             for kept in batch:
                 await self._insert(kept)
             question_id = None if rec is None else await self._insert(rec)
-            await self._db.commit()
-            for _ in batch:  # committed: only now may they leave memory
-                self._kept.popleft()
+        for _ in batch:  # committed: only now may they leave memory
+            self._kept.popleft()
         if batch:
             logger.warning(
                 "question log writable again: wrote %d kept question(s); %d dropped so far",
@@ -203,6 +207,8 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
         SQLite goes on writing to a deleted file's inode without an error, so every later
         question would be lost silently; a stat per write is cheap next to the commit's fsync.
         """
+        if self.path is None:
+            return
         now = await asyncio.to_thread(_identity, self.path)
         if now == self._identity:
             return
@@ -213,7 +219,8 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
                 self.path,
                 "deleted" if now is None else "replaced by another file",
             )
-            old, self._db = self._db, await connect(self.path, self._busy_timeout, check=True)
+            fresh = await connect(self.path, self._busy_timeout, check=True)
+            old, self._db = self._db, SqliteDriver(fresh)
             self._identity = await asyncio.to_thread(_identity, self.path)
             try:
                 await old.close()
@@ -238,7 +245,7 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
 
     async def _insert(self, rec: QuestionRecord) -> int:
         reply_to = rec.reply_to if rec.outcome in REPLYABLE_OUTCOMES else ""
-        cursor = await self._db.execute(
+        question_id = await self._db.insert(
             "INSERT INTO questions (asked_at, channel, user_key, reply_to, text, outcome,"
             " entry_id, score, candidates, latency_ms, followup_of)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -256,37 +263,11 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
                 rec.followup_of,
             ),
         )
-        question_id = cursor.lastrowid
-        assert question_id is not None
         # A clarified question waits for editors too, until its villager taps a candidate:
         # one who taps nothing was not answered.
         if rec.outcome in REPLYABLE_OUTCOMES:
             await self._queue(question_id)
         return question_id
-
-    async def record_feedback(
-        self, question_id: int, user_key: str, useful: bool, at: str
-    ) -> None:
-        """Store 👍/👎 for a question (the latest tap of a villager wins)."""
-        async with self._transaction():
-            await self._db.execute(
-                "INSERT INTO feedback (question_id, user_key, useful, at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (question_id, user_key) DO UPDATE SET useful = excluded.useful,"
-                " at = excluded.at",
-                (question_id, user_key, int(useful), at),
-            )
-            if not useful:  # a disliked answer waits for the editors like an unanswered one
-                await self._queue(question_id)
-
-    async def record_comment(self, question_id: int, user_key: str, text: str) -> bool:
-        """Attach what a villager said after 👎 to that feedback; False when there is none."""
-        async with self._transaction():
-            cursor = await self._db.execute(
-                "UPDATE feedback SET comment = ? WHERE question_id = ? AND user_key = ?"
-                " AND useful = 0",
-                (mask_pii(storable(text)), question_id, user_key),
-            )
-        return cursor.rowcount > 0
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

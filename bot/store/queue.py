@@ -27,20 +27,21 @@ class QueueStore(Connection):
 
     async def question_owner(self, question_id: int) -> str | None:
         """Return the user key of the villager who asked question `question_id`."""
-        async with self._db.execute(
+        row = await self._db.fetchone(
             "SELECT user_key FROM questions WHERE id = ?", (question_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return str(row[0]) if row else None
 
     async def mark_unanswered(self, question_id: int, user_key: str) -> bool:
         """Turn an answered or clarified question into an unknown one ('none of these')."""
         async with self._transaction():
-            cursor = await self._db.execute(
-                "UPDATE questions SET outcome = 'unknown' WHERE id = ? AND user_key = ?",
-                (question_id, user_key),
+            changed = (
+                await self._db.execute(
+                    "UPDATE questions SET outcome = 'unknown' WHERE id = ? AND user_key = ?",
+                    (question_id, user_key),
+                )
+                > 0
             )
-            changed = cursor.rowcount > 0
             if changed:
                 await self._queue(question_id)
         return changed
@@ -51,12 +52,14 @@ class QueueStore(Connection):
         False when it is not theirs or was handed off already (a second tap changes nothing).
         """
         async with self._transaction():
-            cursor = await self._db.execute(
-                "UPDATE questions SET outcome = 'unknown', reply_to = ?, handed_off_at = ?"
-                " WHERE id = ? AND user_key = ? AND handed_off_at IS NULL",
-                (reply_to, at, question_id, user_key),
+            changed = (
+                await self._db.execute(
+                    "UPDATE questions SET outcome = 'unknown', reply_to = ?, handed_off_at = ?"
+                    " WHERE id = ? AND user_key = ? AND handed_off_at IS NULL",
+                    (reply_to, at, question_id, user_key),
+                )
+                > 0
             )
-            changed = cursor.rowcount > 0
             if changed:
                 await self._queue(question_id)
         return changed
@@ -109,24 +112,24 @@ class QueueStore(Connection):
         return True
 
     async def _resolve_open(self, qid: int, delivery: str, answer: str, at: str) -> None:
-        cursor = await self._db.execute(
+        changed = await self._db.execute(
             "UPDATE unanswered SET status = 'resolved', answer = ?, resolved_at = ?,"
             " delivery = ?, sent_at = NULL, claimed_at = NULL"
             " WHERE question_id = ? AND status = 'open'",
             (answer, at, delivery, qid),
         )
-        _require_one(cursor.rowcount)
+        _require_one(changed)
 
     async def ignore_questions(self, question_ids: Iterable[int], at: str) -> int:
         """Mark queued questions ignored; return how many were changed."""
         async with self._transaction():
-            cursor = await self._db.executemany(
+            changed = await self._db.executemany(
                 "UPDATE unanswered SET status = 'ignored', resolved_at = ?, delivery = NULL"
                 " WHERE question_id = ?",
                 [(at, qid) for qid in question_ids],
             )
             await self._forget_chats_not_pending()
-        return cursor.rowcount
+        return changed
 
     async def ignore_open_questions(self, question_ids: Iterable[int], at: str) -> bool:
         """Set questions aside only while every one of them is still open: False (and nothing
@@ -134,12 +137,12 @@ class QueueStore(Connection):
         try:
             async with self._transaction():
                 for qid in question_ids:
-                    cursor = await self._db.execute(
+                    changed = await self._db.execute(
                         "UPDATE unanswered SET status = 'ignored', resolved_at = ?,"
                         " delivery = NULL WHERE question_id = ? AND status = 'open'",
                         (at, qid),
                     )
-                    _require_one(cursor.rowcount)
+                    _require_one(changed)
                 await self._forget_chats_not_pending()
         except _NotOpen:
             return False
@@ -167,12 +170,11 @@ class QueueStore(Connection):
         async with self._transaction():
             claimed = []
             for qid in question_ids:  # one transaction: the write lock keeps other processes out
-                cursor = await self._db.execute(
+                if await self._db.execute(
                     "UPDATE unanswered SET claimed_at = ? WHERE question_id = ?"
                     " AND delivery = 'pending' AND (claimed_at IS NULL OR claimed_at < ?)",
                     (at, qid, stale_before),
-                )
-                if cursor.rowcount:
+                ):
                     claimed.append(qid)
         return claimed
 
@@ -191,10 +193,11 @@ class QueueStore(Connection):
             until = at
         await self._db.execute("DELETE FROM answered_chats WHERE keep_until < ?", (at,))
         await self._db.executemany(
-            "INSERT OR REPLACE INTO answered_chats (question_id, reply_to, keep_until)"
+            "INSERT INTO answered_chats (question_id, reply_to, keep_until)"
             " SELECT q.id, q.reply_to, ? FROM questions q JOIN unanswered u"
             " ON u.question_id = q.id WHERE q.id = ? AND u.delivery = 'pending'"
-            " AND q.reply_to != ''",
+            " AND q.reply_to != '' ON CONFLICT (question_id) DO UPDATE SET"
+            " reply_to = excluded.reply_to, keep_until = excluded.keep_until",
             [(until, qid) for qid in question_ids],
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.store.connection import Connection
+from bot.store.driver import SQLITE
 
 # An editor's answer still waiting to be sent keeps its question: purging it would leave the
 # villager who asked without the answer (the running bot sends it, then a later purge takes it).
@@ -12,7 +13,7 @@ _OLD = (
     "SELECT id FROM questions WHERE asked_at < ? AND id NOT IN"
     " (SELECT question_id FROM unanswered WHERE delivery = 'pending')"
 )
-_COUNT_QUESTIONS = "SELECT COUNT(*) FROM (" + _OLD + ")"
+_COUNT_QUESTIONS = "SELECT COUNT(*) FROM (" + _OLD + ") AS old"  # PostgreSQL needs the alias
 _COUNT_FEEDBACK = "SELECT COUNT(*) FROM feedback WHERE question_id IN (" + _OLD + ")"
 _COUNT_KEPT = (
     "SELECT COUNT(*) FROM questions q JOIN unanswered u ON u.question_id = q.id"
@@ -51,13 +52,12 @@ class RetentionStore(Connection):
             if not dry_run:
                 for delete in _DELETES:
                     await self._db.execute(delete, (until,))
-        if not dry_run and questions:
+        if not dry_run and questions and self._db.dialect == SQLITE:
             # A busy reader (the running bot) only makes this partial; never an error.
             async with self._lock:
                 await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return Purge(questions, feedback, kept)
 
     async def _count(self, sql: str, until: str) -> int:
-        async with self._db.execute(sql, (until,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetchone(sql, (until,))
         return int(row[0]) if row else 0

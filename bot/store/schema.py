@@ -2,183 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 from bot.config import ConfigError
-from bot.privacy import mask_pii
-
-
-async def _v1(db: aiosqlite.Connection) -> None:
-    await db.executescript(
-        """
-        CREATE TABLE IF NOT EXISTS questions (
-            id INTEGER PRIMARY KEY,
-            asked_at TEXT NOT NULL,
-            channel TEXT NOT NULL,
-            user_key TEXT NOT NULL,
-            reply_to TEXT NOT NULL DEFAULT '',
-            text TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            entry_id TEXT,
-            score REAL NOT NULL DEFAULT 0,
-            candidates TEXT NOT NULL DEFAULT '[]',
-            latency_ms REAL NOT NULL DEFAULT 0
-        );
-        CREATE INDEX IF NOT EXISTS questions_asked_at ON questions(asked_at);
-        CREATE INDEX IF NOT EXISTS questions_outcome ON questions(outcome);
-        CREATE TABLE IF NOT EXISTS feedback (
-            id INTEGER PRIMARY KEY,
-            question_id INTEGER NOT NULL REFERENCES questions(id),
-            user_key TEXT NOT NULL,
-            useful INTEGER NOT NULL,
-            at TEXT NOT NULL,
-            UNIQUE (question_id, user_key)
-        );
-        """
-    )
-
-
-async def _v2(db: aiosqlite.Connection) -> None:
-    """The unanswered queue; old rows re-masked and stripped of chat ids nobody will answer."""
-    await db.executescript(
-        """
-        CREATE TABLE IF NOT EXISTS unanswered (
-            question_id INTEGER PRIMARY KEY REFERENCES questions(id),
-            status TEXT NOT NULL DEFAULT 'open'
-                CHECK (status IN ('open', 'resolved', 'ignored')),
-            answer TEXT,
-            resolved_at TEXT,
-            delivery TEXT CHECK (delivery IN ('pending', 'sent', 'failed', 'skipped')),
-            sent_at TEXT
-        );
-        CREATE INDEX IF NOT EXISTS unanswered_status ON unanswered(status);
-        CREATE INDEX IF NOT EXISTS unanswered_delivery ON unanswered(delivery);
-        CREATE INDEX IF NOT EXISTS feedback_at ON feedback(at);
-        INSERT OR IGNORE INTO unanswered (question_id)
-            SELECT id FROM questions WHERE outcome = 'unknown';
-        UPDATE questions SET reply_to = '' WHERE outcome NOT IN ('unknown', 'clarify');
-        """
-    )
-    # Rows written by an older, weaker mask_pii are masked again by the current one.
-    async with db.execute("SELECT id, text FROM questions") as cursor:
-        rows = await cursor.fetchall()
-    changed = [(mask_pii(text), qid) for qid, text in rows if mask_pii(text) != text]
-    await db.executemany("UPDATE questions SET text = ? WHERE id = ?", changed)
-    await db.commit()
-
-
-async def _v3(db: aiosqlite.Connection) -> None:
-    """Claims on pending deliveries, so that `policybot log resolve` and the running bot never
-    both send one answer."""
-    async with db.execute("PRAGMA table_info(unanswered)") as cursor:
-        columns = {str(row[1]) for row in await cursor.fetchall()}
-    if "claimed_at" not in columns:
-        await db.execute("ALTER TABLE unanswered ADD COLUMN claimed_at TEXT")
-    await db.commit()
-
-
-async def _v4(db: aiosqlite.Connection) -> None:
-    """Follow-ups: the entry of the chat's topic a question was understood against."""
-    async with db.execute("PRAGMA table_info(questions)") as cursor:
-        columns = {str(row[1]) for row in await cursor.fetchall()}
-    if "followup_of" not in columns:
-        await db.execute("ALTER TABLE questions ADD COLUMN followup_of TEXT")
-    await db.commit()
-
-
-async def _v5(db: aiosqlite.Connection) -> None:
-    """Hand-offs: when a villager asked for a person to answer the question."""
-    async with db.execute("PRAGMA table_info(questions)") as cursor:
-        columns = {str(row[1]) for row in await cursor.fetchall()}
-    if "handed_off_at" not in columns:
-        await db.execute("ALTER TABLE questions ADD COLUMN handed_off_at TEXT")
-    await db.commit()
-
-
-async def _v6(db: aiosqlite.Connection) -> None:
-    """The workbench (`policybot web`): staff accounts, the audit log of what they did, and
-    what corrections need: delivered answers' chats for a while, the answers replaced."""
-    await db.executescript(
-        """
-        CREATE TABLE IF NOT EXISTS staff (
-            name TEXT PRIMARY KEY,
-            password_hash TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS audit (
-            id INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            staff TEXT NOT NULL,
-            action TEXT NOT NULL,
-            target TEXT NOT NULL DEFAULT '',
-            detail TEXT NOT NULL DEFAULT ''
-        );
-        CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
-        -- a delivered answer's chat, kept a few days so that a correction can follow it
-        CREATE TABLE IF NOT EXISTS answered_chats (
-            question_id INTEGER PRIMARY KEY REFERENCES questions(id),
-            reply_to TEXT NOT NULL,
-            keep_until TEXT NOT NULL
-        );
-        -- every answer a correction replaced: a stored answer is never overwritten silently
-        CREATE TABLE IF NOT EXISTS answer_history (
-            id INTEGER PRIMARY KEY,
-            question_id INTEGER NOT NULL REFERENCES questions(id),
-            answer TEXT NOT NULL,
-            resolved_at TEXT,
-            replaced_at TEXT NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS answer_history_question ON answer_history(question_id);
-        """
-    )
-    await db.commit()
-
-
-async def _v7(db: aiosqlite.Connection) -> None:
-    """The inbox: every update fetched from Telegram, kept until it has been handled, so that
-    a killed bot answers it after its restart (and a re-fetched one is not answered twice)."""
-    await db.executescript(
-        """
-        CREATE TABLE IF NOT EXISTS inbox (
-            update_id INTEGER PRIMARY KEY,
-            raw TEXT,  -- the update's JSON (a villager's words): NULL once handled
-            fetched_at TEXT NOT NULL,
-            handled_at TEXT
-        );
-        CREATE INDEX IF NOT EXISTS inbox_unhandled ON inbox(update_id) WHERE handled_at IS NULL;
-        """
-    )
-    await db.commit()
-
-
-async def _v8(db: aiosqlite.Connection) -> None:
-    """👎 reaches the editors: the villager's comment on an answer they disliked."""
-    async with db.execute("PRAGMA table_info(feedback)") as cursor:
-        columns = {str(row[1]) for row in await cursor.fetchall()}
-    if "comment" not in columns:
-        await db.execute("ALTER TABLE feedback ADD COLUMN comment TEXT")
-    await db.commit()
-
-
-# Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
-# Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
-# released one: append a new one.
-MIGRATIONS: tuple[Callable[[aiosqlite.Connection], Awaitable[None]], ...] = (
-    _v1,
-    _v2,
-    _v3,
-    _v4,
-    _v5,
-    _v6,
-    _v7,
-    _v8,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
+from bot.store.driver import BackendUnavailable
+from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 
 class CorruptDatabase(sqlite3.DatabaseError):
@@ -217,7 +52,7 @@ async def connect(path: Path, busy_timeout: float, *, check: bool) -> aiosqlite.
     try:
         if check:  # before anything writes to a file that may be damaged
             await _check(db)
-        await db.execute("PRAGMA journal_mode=WAL")
+        await _wal(db, busy_timeout)
         # FULL: a question whose reply went out must survive a crash or power loss; at
         # Telegram's ~30 messages/s the fsync per commit costs nothing that matters.
         await db.execute("PRAGMA synchronous=FULL")
@@ -230,6 +65,23 @@ async def connect(path: Path, busy_timeout: float, *, check: bool) -> aiosqlite.
         await db.close()
         raise
     return db
+
+
+async def _wal(db: aiosqlite.Connection, busy_timeout: float) -> None:
+    """Switch a new file to WAL. Of processes starting on it together, one holding a read
+    lock while another converts gets SQLITE_BUSY at once (SQLite does not wait where waiting
+    could deadlock): it tries again, for up to the busy timeout."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + busy_timeout
+    while True:
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or loop.time() > give_up:
+                raise
+            await asyncio.sleep(0.05)
+        else:
+            return
 
 
 async def _check(db: aiosqlite.Connection) -> None:
@@ -253,7 +105,7 @@ def is_corrupt(exc: sqlite3.DatabaseError) -> bool:
 def unavailable(exc: BaseException) -> bool:
     """Whether a failed write says the database is out of reach for now (locked, read-only,
     full, I/O error, damaged) rather than that the program is wrong."""
-    if isinstance(exc, sqlite3.OperationalError | OSError | CorruptDatabase):
+    if isinstance(exc, sqlite3.OperationalError | OSError | CorruptDatabase | BackendUnavailable):
         return True
     return isinstance(exc, sqlite3.DatabaseError) and is_corrupt(exc)
 
@@ -274,7 +126,28 @@ def move_aside(path: Path) -> Path:
 
 
 async def migrate(db: aiosqlite.Connection, *, target: int = SCHEMA_VERSION) -> int:
-    """Bring the schema to `target` (tests stop early); return the version found before."""
+    """Bring the schema to `target` (tests stop early); return the version found before.
+
+    Under BEGIN IMMEDIATE, in one transaction: of several processes starting on a new file at
+    once one migrates, the others wait (busy timeout) for its commit and find the work done
+    (two ALTER TABLEs of one column made the second start fail before).
+    """
+    found = await _user_version(db)
+    if found < target:
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            found = await _user_version(db)
+            for version in range(found, target):
+                await MIGRATIONS[version](_OneTransaction(db))
+                await db.execute(f"PRAGMA user_version = {version + 1}")
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+    return found
+
+
+async def _user_version(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
     found = int(row[0]) if row else 0
@@ -282,8 +155,30 @@ async def migrate(db: aiosqlite.Connection, *, target: int = SCHEMA_VERSION) -> 
         raise sqlite3.DatabaseError(
             f"database schema {found} is newer than this program's {SCHEMA_VERSION}"
         )
-    for version in range(found, target):
-        await MIGRATIONS[version](db)
-        await db.execute(f"PRAGMA user_version = {version + 1}")
-        await db.commit()
     return found
+
+
+class _OneTransaction:
+    """The connection as a migration sees it inside migrate's transaction: a script runs
+    statement by statement (sqlite3's executescript COMMITs first, which would let the next
+    process in half way), and commit waits for the end of the whole migration."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None, /) -> Any:
+        return self._db.execute(sql, parameters)
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]], /) -> Any:
+        return await self._db.executemany(sql, parameters)
+
+    async def executescript(self, sql_script: str, /) -> None:
+        statement = ""
+        for line in sql_script.splitlines(keepends=True):
+            statement += line
+            if sqlite3.complete_statement(statement):
+                await self._db.execute(statement)
+                statement = ""
+
+    async def commit(self) -> None:
+        """Nothing yet: migrate commits once every step is done."""

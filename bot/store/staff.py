@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.store.connection import Connection
+from bot.store.driver import INTEGRITY_ERRORS
 from bot.store.records import AuditEntry
 
 
@@ -19,24 +18,21 @@ class StaffStore(Connection):
                     "INSERT INTO staff (name, password_hash, created_at) VALUES (?, ?, ?)",
                     (name, password_hash, at),
                 )
-        except sqlite3.IntegrityError:
+        except INTEGRITY_ERRORS:
             return False
         return True
 
     async def set_staff_password(self, name: str, password_hash: str) -> bool:
         """Replace the password hash of `name`; return False when there is no such account."""
         async with self._transaction():
-            cursor = await self._db.execute(
+            changed = await self._db.execute(
                 "UPDATE staff SET password_hash = ? WHERE name = ?", (password_hash, name)
             )
-        return cursor.rowcount > 0
+        return changed > 0
 
     async def staff_password_hash(self, name: str) -> str | None:
         """Return the stored password hash of `name`, or None when there is no such account."""
-        async with self._db.execute(
-            "SELECT password_hash FROM staff WHERE name = ?", (name,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetchone("SELECT password_hash FROM staff WHERE name = ?", (name,))
         return str(row[0]) if row else None
 
     async def record_audit(
@@ -51,11 +47,10 @@ class StaffStore(Connection):
 
     async def audit_entries(self, *, limit: int = 100) -> list[AuditEntry]:
         """Return the latest `limit` lines of the audit log, newest first."""
-        async with self._db.execute(
+        rows = await self._db.fetchall(
             "SELECT id, at, staff, action, target, detail FROM audit ORDER BY id DESC LIMIT ?",
             (limit,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [
             AuditEntry(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]))
             for r in rows

@@ -51,7 +51,7 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with await Store.open(settings.db_path) as store:
+    async with await Store.open(settings.database) as store:
         app = build_app(
             Workbench(store=store, matcher=matcher, sender=sender, kb_path=settings.kb_path)
         )
@@ -94,7 +94,7 @@ def _read_password(stdin: TextIO, stderr: TextIO) -> str | None:
 
 
 async def _save(settings: Settings, command: str, name: str, hashed: str, stderr: TextIO) -> int:
-    async with await Store.open(settings.db_path) as store:
+    async with await Store.open(settings.database) as store:
         now = utc_iso(_now())
         if command == "add":
             done = await store.add_staff(name, hashed, now)
