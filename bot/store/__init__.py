@@ -5,6 +5,7 @@ from bot.store.boundary import StoreUnavailable
 from bot.store.log import BACKLOG_LIMIT, BUSY_TIMEOUT, RETRY_INTERVAL, Store
 from bot.store.probe import StoreUnhealthy, probe
 from bot.store.records import (
+    CHOSEN_BY_VILLAGER,
     FAILED,
     IGNORED,
     OPEN,
@@ -32,6 +33,7 @@ from bot.store.schema import (
 __all__ = [
     "BACKLOG_LIMIT",
     "BUSY_TIMEOUT",
+    "CHOSEN_BY_VILLAGER",
     "FAILED",
     "IGNORED",
     "MIGRATIONS",

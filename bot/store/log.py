@@ -16,6 +16,7 @@ import aiosqlite
 from bot.privacy import mask_pii
 from bot.store.boundary import guarded_store
 from bot.store.corrections import CorrectionStore
+from bot.store.feedback import FeedbackStore
 from bot.store.figures import FiguresStore
 from bot.store.inbox import InboxStore
 from bot.store.records import (
@@ -45,7 +46,7 @@ BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock (a staff 
 
 
 @guarded_store
-class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStore):
+class Store(CorrectionStore, FeedbackStore, FiguresStore, InboxStore, StaffStore, RetentionStore):
     """Async access to the SQLite log; one connection per process."""
 
     def __init__(
@@ -263,30 +264,6 @@ class Store(CorrectionStore, FiguresStore, InboxStore, StaffStore, RetentionStor
         if rec.outcome in REPLYABLE_OUTCOMES:
             await self._queue(question_id)
         return question_id
-
-    async def record_feedback(
-        self, question_id: int, user_key: str, useful: bool, at: str
-    ) -> None:
-        """Store 👍/👎 for a question (the latest tap of a villager wins)."""
-        async with self._transaction():
-            await self._db.execute(
-                "INSERT INTO feedback (question_id, user_key, useful, at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (question_id, user_key) DO UPDATE SET useful = excluded.useful,"
-                " at = excluded.at",
-                (question_id, user_key, int(useful), at),
-            )
-            if not useful:  # a disliked answer waits for the editors like an unanswered one
-                await self._queue(question_id)
-
-    async def record_comment(self, question_id: int, user_key: str, text: str) -> bool:
-        """Attach what a villager said after 👎 to that feedback; False when there is none."""
-        async with self._transaction():
-            cursor = await self._db.execute(
-                "UPDATE feedback SET comment = ? WHERE question_id = ? AND user_key = ?"
-                " AND useful = 0",
-                (mask_pii(storable(text)), question_id, user_key),
-            )
-        return cursor.rowcount > 0
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
