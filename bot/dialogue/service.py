@@ -133,7 +133,7 @@ class DialogueService:
             earlier = topic.question_id if topic is not None else None
             answer = replace(entry_reply(person, kb), question_id=question_id)
             return handoff_offer(answer, earlier or question_id)
-        return self._reply(reading, kb, question_id)
+        return self._reply(reading, kb, question_id, text)
 
     @staticmethod
     def _wants_person(text: str, match: Match) -> bool:
@@ -153,7 +153,9 @@ class DialogueService:
         text = messages.HELP if navigation is Typed.HELP else menu.text
         return Reply(text, menu.buttons, Said.MENU)
 
-    def _reply(self, reading: Reading, kb: KnowledgeBase, question_id: int | None) -> Reply:
+    def _reply(
+        self, reading: Reading, kb: KnowledgeBase, question_id: int | None, asked: str
+    ) -> Reply:
         match = reading.match
         if match.empty:
             menu = ((Button(messages.MENU_BUTTON, "m"),),)
@@ -161,8 +163,8 @@ class DialogueService:
         entry = kb.get(match.entry_id) if match.entry_id else None
         if match.outcome is Outcome.ANSWER and entry is not None:
             if reading.aspect is not None:
-                return followup_reply(entry, reading.aspect, kb, question_id)
-            return entry_reply(entry, kb, question_id)
+                return followup_reply(entry, reading.aspect, kb, question_id, asked=asked)
+            return entry_reply(entry, kb, question_id, asked=asked)
         if match.outcome is Outcome.CLARIFY:
             return clarify_reply(match.candidates, kb, question_id)
         referral = kb.get(match.referral) if match.referral else None
