@@ -230,7 +230,13 @@ RECORD_HEADERS = (
     "有用",
     "没用",
 )
-OUTCOME_NAMES = {"answer": "答上", "clarify": "让选", "unknown": "没答上", "empty": "空消息"}
+OUTCOME_NAMES = {
+    "answer": "答上",
+    "clarify": "让选",
+    "unknown": "没答上",
+    "empty": "空消息",
+    "tap": "点按钮",
+}
 QUEUE_NAMES = {"open": "待回答", "resolved": "已回答", "ignored": "已忽略"}
 DELIVERY_NAMES = {"pending": "待发送", "sent": "已送达", "failed": "收不到", "skipped": "不用发"}
 CHANNEL_NAMES = {"telegram": "Telegram", "console": "控制台"}

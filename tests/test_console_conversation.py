@@ -75,3 +75,30 @@ def test_stray_digits_get_a_hint_and_are_not_logged(tmp_path: Path) -> None:
     assert out.count(messages.CONSOLE_NO_CHOICE) == 2
     assert rows(db, "SELECT text FROM questions ORDER BY id") == [("低保咋申请",), ("12317",)]
     assert rows(db, "SELECT useful, comment FROM feedback") == [(0, "12317")]
+
+
+def test_every_answer_reached_by_a_tap_carries_votes_on_the_console(tmp_path: Path) -> None:
+    db = tmp_path / "chat.sqlite3"
+    # a related topic (3), 👎 (2) and its comment; the menu → 政策总览 → its first entry → 👍;
+    # a vague question → its second guess → 👎
+    typed = "低保咋申请\n3\n2\n说得不清楚\n菜单\n1\n1\n1\n贷款的事\n2\n2\n"
+    code, out, _ = run(["chat"], typed, env={"POLICYBOT_DB": str(db)})
+    assert code == 0
+    assert out.count("  1. " + messages.USEFUL) == 4  # every answer offered 👍 first
+    assert messages.FEEDBACK_THANKS in out
+    assert rows(db, "SELECT id, outcome, entry_id FROM questions ORDER BY id") == [
+        (1, "answer", "social.dibao"),
+        (2, "tap", "social.tekun_support"),  # the related topic, logged to be voted on
+        (3, "tap", "overview.two_no_worries_three_guarantees"),  # from the menu
+        (4, "clarify", "finance.zheng_yin_qi_hu_bao"),  # the guess the villager chose
+    ]
+    assert rows(db, "SELECT question_id, useful, comment FROM feedback ORDER BY id") == [
+        (2, 0, "说得不清楚"),
+        (3, 1, None),
+        (4, 0, None),
+    ]
+    # both 👎 wait for the editors, the chosen guess's question open again
+    assert rows(db, "SELECT question_id, status FROM unanswered ORDER BY question_id") == [
+        (2, "open"),
+        (4, "open"),
+    ]

@@ -96,7 +96,7 @@ async def test_a_menu_word_after_a_dislike_is_still_the_menu(
     assert queued[0].comment is None
 
 
-async def test_a_tapped_candidate_gets_feedback_buttons_and_a_forged_one_does_not(
+async def test_a_tapped_candidate_votes_on_its_question_and_a_forged_one_on_a_tap_of_its_own(
     matcher: Matcher, db_target: Path | str
 ) -> None:
     async with await Store.open(db_target) as store:
@@ -104,10 +104,19 @@ async def test_a_tapped_candidate_gets_feedback_buttons_and_a_forged_one_does_no
         question = await store.record_question(record(outcome="clarify", user=VILLAGER.key))
         own = await service.press(f"e:social.dibao:{question}", VILLAGER)
         forged = await service.press(f"e:social.dibao:{question}", NEIGHBOUR)
+        theirs = await store.get_question(forged.question_id or 0)
     own_data = [b.data for row in own.buttons for b in row]
     forged_data = [b.data for row in forged.buttons for b in row]
     assert f"f:{question}:0" in own_data
-    assert not any(d.startswith("f:") for d in forged_data)
+    assert not any(d.startswith(f"f:{question}:") for d in forged_data)  # not their question
+    assert forged.question_id is not None
+    assert f"f:{forged.question_id}:0" in forged_data  # the neighbour's own tap, logged
+    assert theirs is not None
+    assert (theirs.user_key, theirs.outcome, theirs.entry_id) == (
+        NEIGHBOUR.key,
+        "tap",
+        "social.dibao",
+    )
 
 
 async def test_stats_show_feedback_per_entry(db_target: Path | str) -> None:

@@ -36,6 +36,7 @@ CORE_LIBS = {
     "dialogue/chitchat": set(),
     "dialogue/followup": set(),
     "dialogue/journal": set(),
+    "dialogue/opening": set(),
     "messages": set(),
     "config": set(),
     "privacy": set(),

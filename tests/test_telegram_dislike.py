@@ -51,3 +51,29 @@ async def test_a_dislike_and_its_comment_reach_log_unanswered(
     assert group["question_ids"] == [qid]
     assert group["disliked"] == 1
     assert group["comments"] == ["没说要带啥材料"]
+
+
+async def test_taps_on_telegram_carry_votes_and_a_changed_vote_leaves_the_queue(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    async with running_bot(tmp_path, matcher) as bot:
+        [answer] = await bot.say(VILLAGER, "低保咋申请")
+        related = next(d for _, d in answer.buttons() if d.startswith("e:"))
+        [topic] = await bot.tap(VILLAGER, related)
+        tap = question_id(topic.buttons(), "f:")
+        [forged] = await bot.tap(OTHER, f"f:{tap}:1")
+        [asked] = await bot.tap(VILLAGER, f"f:{tap}:0")
+        db = bot.settings.db_path
+        queued = json.loads(await policybot("log", "unanswered", "--json", db=db))
+        [thanks] = await bot.tap(VILLAGER, f"f:{tap}:1")  # changed their mind
+        [clarify] = await bot.say(VILLAGER, "贷款的事")
+        qid = question_id(clarify.buttons(), "n:")
+        [chosen] = await bot.tap(VILLAGER, clarify.buttons()[0][1])
+    assert tap != question_id(answer.buttons(), "f:")
+    assert (messages.USEFUL, f"f:{tap}:1") in topic.buttons()
+    assert forged.text == messages.STALE_BUTTON
+    assert asked.text == messages.FEEDBACK_ASK
+    assert [g["question_ids"] for g in queued] == [[tap]]
+    assert thanks.text == messages.FEEDBACK_THANKS
+    assert (messages.NOT_USEFUL, f"f:{qid}:0") in chosen.buttons()
+    assert json.loads(await policybot("log", "unanswered", "--json", db=db)) == []

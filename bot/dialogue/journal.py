@@ -11,12 +11,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.store import SKIPPED, QuestionRecord, Store, StoreUnavailable
-from bot.understand import Match
+from bot.knowledge import Entry
+from bot.store import CHOSEN_BY_VILLAGER, Logged, QuestionRecord, Store, StoreUnavailable
+from bot.understand import Match, Outcome
+
+__all__ = ["CHOSEN_BY_VILLAGER", "Journal", "User", "utc_now"]
 
 logger = logging.getLogger(__name__)
-# The "answer" recorded when a villager resolved a clarify question by tapping a candidate.
-CHOSEN_BY_VILLAGER = "villager chose "
 # ValueError: aiosqlite's answer on a connection already closed (at shutdown)
 _FAILURES = (StoreUnavailable, ValueError)
 
@@ -109,15 +110,34 @@ class Journal:
         except _FAILURES:
             logger.warning("could not store a comment on question %s", question_id, exc_info=True)
 
-    async def chosen(self, question_id: int, entry_id: str) -> None:
-        """The villager picked a candidate of a clarify reply: take it out of the queue."""
-        assert self.store is not None
+    async def choose(self, question_id: int, user: User, entry_id: str) -> bool:
+        """The villager tapped a candidate offered for their question: it answers that question
+        (and takes it out of the queue). False when it was not theirs or not offered."""
+        if self.store is None:
+            return False
         try:
-            await self.store.resolve_questions(
-                [(question_id, SKIPPED)], f"{CHOSEN_BY_VILLAGER}{entry_id}", self._clock()
-            )
+            at = self._clock()
+            return await self.store.choose_candidate(question_id, user.key, entry_id, at)
         except _FAILURES:
-            logger.warning("could not resolve question %s", question_id, exc_info=True)
+            logger.warning("could not record a choice on question %s", question_id, exc_info=True)
+            return False
+
+    async def tapped(self, entry: Entry, user: User) -> int | None:
+        """Log an entry opened by a button (a related topic, the menu) as a question of its own,
+        so that 👍/👎 on its answer count for that entry; return its id."""
+        match = Match(Outcome.ANSWER, entry.id, 0.0, ())
+        return await self.question(entry.title, user, match, Logged.TAP, 0.0)
+
+    async def votable(self, question_id: int, user: User) -> bool:
+        """Whether `user` asked question `question_id` and got an entry's answer to vote on."""
+        if self.store is None:
+            return False
+        try:
+            question = await self.store.get_question(question_id)
+        except _FAILURES:
+            logger.warning("could not read question %s", question_id, exc_info=True)
+            return False
+        return question is not None and question.user_key == user.key and bool(question.entry_id)
 
     async def none_of_these(self, question_id: int, user: User) -> None:
         """「都不是」: the clarified question goes to the editors' queue."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot import messages
 from bot.dialogue.excerpt import Aspect, excerpt, whom_fits
 from bot.dialogue.kinds import Said, Tap
+from bot.dialogue.opening import fit_opening
 from bot.knowledge import Category, Entry, KnowledgeBase
 from bot.understand import Candidate
 
@@ -86,24 +87,28 @@ def source_line(entry: Entry) -> str:
     return f"{line}\n{messages.SOURCE_DATED.format(years=span)}"
 
 
-def entry_reply(entry: Entry, kb: KnowledgeBase, question_id: int | None = None) -> Reply:
-    """The answer of one entry with its source line, feedback and related-topic buttons."""
+def entry_reply(
+    entry: Entry, kb: KnowledgeBase, question_id: int | None = None, *, asked: str | None = None
+) -> Reply:
+    """The answer of one entry with its source line, feedback and related-topic buttons; its
+    opening fits the question `asked` (None: a button tap)."""
     if entry.is_smalltalk:
         return Reply(entry.answer, ((Button(messages.MENU_BUTTON, "m"),),), Said.ANSWER, entry.id)
     source = source_line(entry)
     rows = _answer_rows(entry, kb, question_id)
-    return Reply(f"{entry.answer}\n\n{source}", rows, Said.ANSWER, entry.id, question_id)
+    answer = fit_opening(entry.answer, asked)
+    return Reply(f"{answer}\n\n{source}", rows, Said.ANSWER, entry.id, question_id)
 
 
 def followup_reply(
-    entry: Entry, aspect: Aspect, kb: KnowledgeBase, question_id: int | None
+    entry: Entry, aspect: Aspect, kb: KnowledgeBase, question_id: int | None, *, asked: str
 ) -> Reply:
     """A follow-up on `entry`: the part of its answer that fits, and a button for the whole."""
     if entry.is_smalltalk:
         return entry_reply(entry, kb, question_id)
-    fitting, whom = excerpt(entry.answer, aspect)
+    fitting, whom = excerpt(fit_opening(entry.answer, asked), aspect)
     if not fitting and whom is None:
-        return entry_reply(entry, kb, question_id)
+        return entry_reply(entry, kb, question_id, asked=asked)
     # 「找谁」 (or 「啥时候报」 before 「申请时间…请问乡镇」) is answered by the whom-to-ask
     # line itself; anything else was not written down
     told = fitting or (whom is not None and whom_fits(whom, aspect))

@@ -35,7 +35,7 @@ from bot.dialogue.reply import (
     referral_reply,
     unknown_reply,
 )
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import Entry, KnowledgeBase
 from bot.store import Logged, Store
 from bot.understand import Match, Matcher, Outcome
 
@@ -133,7 +133,7 @@ class DialogueService:
             earlier = topic.question_id if topic is not None else None
             answer = replace(entry_reply(person, kb), question_id=question_id)
             return handoff_offer(answer, earlier or question_id)
-        return self._reply(reading, kb, question_id)
+        return self._reply(reading, kb, question_id, text)
 
     @staticmethod
     def _wants_person(text: str, match: Match) -> bool:
@@ -153,7 +153,9 @@ class DialogueService:
         text = messages.HELP if navigation is Typed.HELP else menu.text
         return Reply(text, menu.buttons, Said.MENU)
 
-    def _reply(self, reading: Reading, kb: KnowledgeBase, question_id: int | None) -> Reply:
+    def _reply(
+        self, reading: Reading, kb: KnowledgeBase, question_id: int | None, asked: str
+    ) -> Reply:
         match = reading.match
         if match.empty:
             menu = ((Button(messages.MENU_BUTTON, "m"),),)
@@ -161,8 +163,8 @@ class DialogueService:
         entry = kb.get(match.entry_id) if match.entry_id else None
         if match.outcome is Outcome.ANSWER and entry is not None:
             if reading.aspect is not None:
-                return followup_reply(entry, reading.aspect, kb, question_id)
-            return entry_reply(entry, kb, question_id)
+                return followup_reply(entry, reading.aspect, kb, question_id, asked=asked)
+            return entry_reply(entry, kb, question_id, asked=asked)
         if match.outcome is Outcome.CLARIFY:
             return clarify_reply(match.candidates, kb, question_id)
         referral = kb.get(match.referral) if match.referral else None
@@ -205,15 +207,21 @@ class DialogueService:
             entry = kb.get(action.value)
             if entry is None:
                 return Reply(messages.STALE_BUTTON)
-            qid = action.question_id
-            owned = qid is not None and await self._journal.owns(qid, user)
-            if owned and qid is not None:
-                await self._journal.chosen(qid, entry.id)
-            if not entry.is_smalltalk:
-                self._memory.remember(self._chat(user), (entry.id,), qid)
-            # a candidate of the villager's own question: 👍/👎 on the answer it now got
-            return entry_reply(entry, kb, qid if owned else None)
+            return await self._open_entry(entry, action.question_id, user)
         return await self._press_own(action, user)
+
+    async def _open_entry(self, entry: Entry, offered_to: int | None, user: User) -> Reply:
+        """An entry opened by a tap, with 👍/👎 tied to a logged question: a candidate offered
+        for the villager's own question answers that question; any other tap (a related topic,
+        the menu, a forged or someone else's candidate) is logged as a tap of its own."""
+        kb = self.kb
+        if entry.is_smalltalk:
+            return entry_reply(entry, kb)
+        chosen = offered_to is not None and await self._journal.choose(offered_to, user, entry.id)
+        qid = offered_to if chosen else await self._journal.tapped(entry, user)
+        # 「我要找人工」 next passes on a question the villager asked, never a tap
+        self._memory.remember(self._chat(user), (entry.id,), offered_to if chosen else None)
+        return entry_reply(entry, kb, qid)
 
     async def _press_own(self, action: Action, user: User) -> Reply:
         """A button on the villager's own question: 👍/👎, 都不是, or a hand-off."""
@@ -222,6 +230,8 @@ class DialogueService:
             return Reply(messages.STALE_BUTTON)
         menu = ((Button(messages.MENU_BUTTON, "m"),),)
         if action.kind is Tap.FEEDBACK:
+            if not await self._journal.votable(qid, user):
+                return Reply(messages.STALE_BUTTON)  # no answer was given to vote on
             await self._journal.feedback(qid, user, action.useful)
             if action.useful:
                 self._comments.drop(self._chat(user))

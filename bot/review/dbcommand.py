@@ -7,7 +7,7 @@ import asyncio
 from typing import TextIO
 
 from bot.config import Settings
-from bot.review.cli import add_log_parser
+from bot.review.logargs import add_log_parser
 from bot.store import CopyRefused, StoreUnavailable, copy_to_postgres, is_postgres_url
 
 

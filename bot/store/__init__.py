@@ -8,6 +8,7 @@ from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from bot.store.pg import is_postgres_url
 from bot.store.probe import StoreUnhealthy, probe
 from bot.store.records import (
+    CHOSEN_BY_VILLAGER,
     FAILED,
     IGNORED,
     OPEN,
@@ -29,6 +30,7 @@ from bot.store.schema import CorruptDatabase, NotOurDatabase, migrate
 __all__ = [
     "BACKLOG_LIMIT",
     "BUSY_TIMEOUT",
+    "CHOSEN_BY_VILLAGER",
     "FAILED",
     "IGNORED",
     "MIGRATIONS",

@@ -15,6 +15,9 @@ class Logged(StrEnum):
     UNKNOWN = "unknown"
     EMPTY = "empty"  # nothing but filler words and punctuation (「？？」)
     CHAT = "chat"  # small talk (好的, 再见): never queued, in no figure
+    # an entry opened by a button (a related topic, the menu), so that 👍/👎 on its answer
+    # have a question to count for: queued only when disliked, in no outcome figure
+    TAP = "tap"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,9 @@ class QuestionRecord:
     # a follow-up (「那要啥材料」): the entry of the chat's topic it was understood against
     followup_of: str | None = None
 
+
+# The "answer" recorded when a villager resolved a clarify question by tapping a candidate.
+CHOSEN_BY_VILLAGER = "villager chose "
 
 # States of a question in the unanswered queue (editors work through it).
 OPEN, RESOLVED, IGNORED = "open", "resolved", "ignored"
