@@ -277,7 +277,9 @@ def startup(*, warm_runs: int = 3) -> dict[str, Any]:
     """Start-up to first answer, cold (no jieba cache) and warm, in fresh processes."""
     code = _PROBE.format(root=str(ROOT), kb=str(KB_PATH))
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "TMPDIR": tmp}  # jieba keeps its dictionary cache in TMPDIR
+        # jieba keeps its dictionary cache in TMPDIR, the matcher its own (trimmed dictionary,
+        # pinyin tables, analysis memo) under HOME: both fresh, so the first run is cold
+        env = {**os.environ, "TMPDIR": tmp, "HOME": tmp}
         cold_wall, out = _run_pinned([sys.executable, "-c", code], env)
         cold = json.loads(out)
         warm = [_run_pinned([sys.executable, "-c", code], env) for _ in range(warm_runs)]

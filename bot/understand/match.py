@@ -5,20 +5,20 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import accumulate
 
 from bot.knowledge import Entry, KnowledgeBase
 from bot.understand.analyze import Query
 from bot.understand.decide import Candidate, Match, Outcome, decide
 from bot.understand.index import TokenIndex
+from bot.understand.memo import AnalysisMemo, analyse_each, memo_key
 from bot.understand.normalize import normalize_text
 from bot.understand.phonetic import PhoneticCorrector
 from bot.understand.score import Features, combine, fuzzy
 from bot.understand.segment import Segmenter
+from bot.understand.spread import keyword_spread
 from bot.understand.tuning import (
     ANALYSED_CHARS,
     MAX_CANDIDATES,
@@ -53,8 +53,12 @@ class Matcher:
         thresholds: Thresholds | None = None,
         weights: Weights | None = None,
         options: Options | None = None,
+        memo: bool = True,
     ) -> None:
-        """Index every entry's example questions, keywords and title."""
+        """Index every entry's example questions, keywords and title.
+
+        `memo`: reuse (and keep) the analysis of the texts from earlier starts (memo.py).
+        """
         self.thresholds = thresholds or Thresholds()
         self.weights = weights or Weights()
         self.options = opts = options or Options()
@@ -62,7 +66,7 @@ class Matcher:
             kb = replace(kb, entries=tuple(e for e in kb.entries if not e.is_referral))
         self.kb = kb
         lexicon = kb.lexicon
-        keywords = {self._normalize(k) for e in kb.entries for k in e.keywords}
+        keywords = {self._normalize(k) for k in {k for e in kb.entries for k in e.keywords}}
         self.segmenter = segmenter or Segmenter(
             words=keywords if opts.domain_dict else (),
             synonyms=lexicon.synonyms if opts.synonyms else {},
@@ -72,7 +76,7 @@ class Matcher:
         self.corrector: PhoneticCorrector | None = None
         self._index = TokenIndex()
         self._keyword_entries: dict[str, set[int]] = defaultdict(set)
-        self._docs, tokens = self._index_entries(kb.entries)
+        self._docs, tokens = self._index_entries(kb.entries, memo)
         self._index.freeze(MAX_POOL, len(self._docs))
         self._smalltalk = frozenset(i for i, e in enumerate(kb.entries) if e.is_smalltalk)
         self._referrals = frozenset(e.id for e in kb.entries if e.is_referral)
@@ -92,15 +96,22 @@ class Matcher:
             self.corrector = self._corrector(keywords)
 
     def _index_entries(
-        self, entries: Sequence[Entry]
+        self, entries: Sequence[Entry], memo: bool
     ) -> tuple[list[_Doc], list[list[array[int]]]]:
         """Index every entry; return their docs and the ids of each example's distinct tokens."""
         docs, tokens, texts = [], [], []
+        parts = [*self.segmenter.signature(), f"normalize={self.options.normalize}"]
+        store = AnalysisMemo(memo_key(parts)) if memo else None
+        analysed = store.analysed if store else analyse_each
         # keywords recur across entries (低保, 雨露计划): each is analysed once
         seen: dict[str, Query] = {}
         for i, entry in enumerate(entries):
-            examples = [self.analyze(q) for q in (*entry.questions, entry.title)]
-            keywords = [seen.get(k) or seen.setdefault(k, self.analyze(k)) for k in entry.keywords]
+            own = (*entry.questions, entry.title)
+            fresh = [k for k in dict.fromkeys(entry.keywords) if k not in seen]
+            found = analysed([*own, *fresh], self.analyze)
+            examples = found[: len(own)]
+            seen.update(zip(fresh, found[len(own) :], strict=True))
+            keywords = [seen[k] for k in entry.keywords]
             self._index_entry(i, examples, keywords)
             docs.append(_Doc(entry.id, [ex.joined for ex in examples], array("d")))
             ids = self._index.ids
@@ -111,7 +122,9 @@ class Matcher:
             for key in (k.compact for k in keywords):
                 if 2 <= len(key) <= MAX_KEYWORD:
                     self._keyword_entries[key].add(i)
-        self._keyword_spread = self._spread(texts)
+        if store:
+            store.save()
+        self._keyword_spread = keyword_spread(self._keyword_entries, texts)
         return docs, tokens
 
     def _corrector(self, keywords: set[str]) -> PhoneticCorrector:
@@ -123,25 +136,6 @@ class Matcher:
             is_common_word=self.segmenter.is_common_word,
             fillers=lexicon.fillers,
         )
-
-    def _spread(self, texts: Sequence[str]) -> dict[str, int]:
-        """Count, for each keyword, the entries whose examples or keywords contain it.
-
-        A keyword villagers also use as context in other topics' questions (建档立卡户 in
-        「俺家是建档立卡户 娃上高中…」) says little about which topic is asked.
-        """
-        # one search of all the texts per keyword, jumping to the next entry at each hit:
-        # the cost follows the entries that contain it, not all entries
-        whole = "\0".join(texts)
-        starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
-        spread = {}
-        for key in self._keyword_entries:
-            count, at = 0, whole.find(key)
-            while at != -1:
-                count += 1
-                at = whole.find(key, starts[bisect_right(starts, at)])
-            spread[key] = max(1, count)
-        return spread
 
     def _normalize(self, text: str) -> str:
         if self.options.normalize:

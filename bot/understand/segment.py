@@ -89,6 +89,7 @@ class Segmenter:
 
         jieba.setLogLevel(logging.WARNING)
         dictionary = core_dictionary()
+        self._dictionary = dictionary.name
         self._tokenizer = jieba.Tokenizer(str(dictionary))
         self._tokenizer.initialize()
         self._places = place_names(dictionary)
@@ -105,6 +106,18 @@ class Segmenter:
         self._base_words = {w for w in self.domain_words if self._general.get(w, 0) > 0}
         for word in sorted(self.domain_words):
             self._tokenizer.add_word(word, freq=DOMAIN_FREQ)
+
+    def signature(self) -> list[str]:
+        """What this segmenter's cuts depend on besides the code: the dictionary and the words,
+        synonyms and fillers added to it (the analysis memo's key, see memo.py)."""
+        return [
+            self._dictionary,
+            *sorted(self.domain_words),
+            "\0synonyms",
+            *sorted(f"{k}\0{v}" for k, v in self._synonyms.items()),
+            "\0fillers",
+            *sorted(self._fillers),
+        ]
 
     def cut(self, text: str) -> list[str]:
         """Split `text` into words (dictionary only, no HMM guessing), dropping whitespace."""

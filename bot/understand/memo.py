@@ -1,0 +1,165 @@
+"""What analysing the knowledge base's texts gave last time, kept so a restart need not redo it.
+
+Building the matcher is mostly analysing every example question (normalise, then cut with
+jieba): 0.8 s of the shipped knowledge base's start-up and most of a minute at 10,000 entries,
+the same work at every start for texts that rarely change. The memo keeps, for each text, the
+normalised text, its tokens and its compact form, in an SQLite file of the private cache folder.
+
+A memo file belongs to one analysis: its name is a digest of everything the result depends on
+(the understanding code itself, the jieba and OpenCC versions, the dictionary and the words,
+synonyms and fillers added to it), so a changed lexicon or a code change starts a new file and
+an old one can never answer for it. Texts are looked up one entry at a time, so memory stays
+flat however large the knowledge base. The memo is only a shortcut: any trouble with the file
+(locked, corrupt, read-only, disk full) is logged at DEBUG and the text is analysed as if there
+were no memo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from bot.understand.analyze import Query
+from bot.understand.cache import cache_dir
+
+log = logging.getLogger(__name__)
+
+# Memo files of other analyses (another knowledge base's words, older code) kept besides the
+# one in use, the most recently used first; older ones are removed when a new one is made.
+KEEP_FILES = 8
+# Tokens are stored joined by this character, which analysis never leaves inside a token (it
+# is whitespace to str.split, and normalisation turns it into a space).
+_SEP = "\x1f"
+_SCHEMA = "CREATE TABLE IF NOT EXISTS analysed (text TEXT PRIMARY KEY, norm TEXT, tokens TEXT, compact TEXT) WITHOUT ROWID"  # noqa: E501
+
+
+def code_digest() -> str:
+    """A digest of the understanding code (every module of this package) and its libraries."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in ("jieba", "opencc"):
+        h.update(f"{name}={_version(name)}".encode())
+    return h.hexdigest()
+
+
+def _version(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+class AnalysisMemo:
+    """The memo of one analysis (`key`): look texts up, add what was analysed anew, save."""
+
+    def __init__(self, key: str, folder: Path | None = None) -> None:
+        """Open (or start) the memo file of `key`; a memo that cannot be opened stays empty."""
+        self._pending: list[tuple[str, str, str, str]] = []
+        self._db: sqlite3.Connection | None = None
+        self.path = (folder or cache_dir()) / f"analysis-{key[:24]}.sqlite3"
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:  # not an SQLite file (truncated, overwritten)
+            log.debug("analysis memo %s unreadable, started anew: %s", self.path, exc)
+            self._close()
+            try:
+                self.path.unlink(missing_ok=True)
+                self._open()
+            except (sqlite3.Error, OSError) as again:
+                self._drop(again)
+        except (sqlite3.Error, OSError) as exc:
+            self._drop(exc)
+
+    def _open(self) -> None:
+        fresh = not self.path.exists()
+        self._db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
+        self._db.execute(_SCHEMA)
+        if fresh:
+            _prune(self.path)
+        else:
+            os.utime(self.path)  # most recently used: the last to be pruned
+
+    def analysed(self, texts: Sequence[str], analyse: Callable[[str], Query]) -> list[Query]:
+        """The analysis of each of `texts`: from the memo, else `analyse` (then remembered)."""
+        known = self._lookup(texts)
+        out = []
+        for text in texts:
+            query = known.get(text)
+            if query is None:
+                query = known[text] = analyse(text)
+                if not any(_SEP in t for t in query.tokens):
+                    row = (text, query.text, _SEP.join(query.tokens), query.compact)
+                    self._pending.append(row)
+            out.append(query)
+        return out
+
+    def _lookup(self, texts: Sequence[str]) -> dict[str, Query]:
+        if self._db is None or not texts:
+            return {}
+        marks = ",".join("?" * len(texts))
+        sql = f"SELECT text, norm, tokens, compact FROM analysed WHERE text IN ({marks})"
+        try:
+            rows = self._db.execute(sql, tuple(texts)).fetchall()
+        except sqlite3.Error as exc:
+            self._drop(exc)
+            return {}
+        return {t: Query(n, tuple(k.split(_SEP)) if k else (), c) for t, n, k, c in rows}
+
+    def save(self) -> None:
+        """Write what was analysed anew (one transaction) and close the file."""
+        db, self._db = self._db, None
+        if db is None:
+            return
+        try:
+            if self._pending:
+                with db:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.executemany(
+                        "INSERT OR IGNORE INTO analysed VALUES (?, ?, ?, ?)", self._pending
+                    )
+            db.close()
+        except sqlite3.Error as exc:
+            log.debug("analysis memo %s not saved: %s", self.path, exc)
+        self._pending = []
+
+    def _drop(self, exc: BaseException) -> None:
+        log.debug("analysis memo %s not used: %s", self.path, exc)
+        self._close()
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+        self._db = None
+
+
+def analyse_each(texts: Sequence[str], analyse: Callable[[str], Query]) -> list[Query]:
+    """`analyse` each of `texts`: what AnalysisMemo.analysed does, without a memo."""
+    return [analyse(t) for t in texts]
+
+
+def memo_key(parts: Iterable[str]) -> str:
+    """The digest naming the memo of an analysis described by `parts` (plus the code's)."""
+    h = hashlib.sha256(code_digest().encode())
+    for part in parts:
+        h.update(b"\0" + part.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _prune(current: Path) -> None:
+    """Remove all but the KEEP_FILES most recently used memo files besides `current`."""
+    used = []
+    for path in current.parent.glob("analysis-*.sqlite3"):
+        try:
+            if path != current:
+                used.append((path.stat().st_mtime, path))
+        except OSError:  # removed meanwhile by another start
+            continue
+    for _, old in sorted(used, reverse=True)[KEEP_FILES:]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,90 @@
+"""The analysis memo: a restart reuses the analysis of the texts, never a wrong one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import KnowledgeBase
+from bot.understand import Matcher, Query
+from bot.understand.cache import cache_dir
+from bot.understand.memo import AnalysisMemo
+
+QUESTIONS = [
+    "低保咋申请",
+    "俺家娃上中专有啥补助",
+    "看病先看后给钱是真的不",
+    "今天天气咋样",
+    "补助",
+]
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private cache folder for this test (cache_dir() is decided once per process)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    cache_dir.cache_clear()
+    yield tmp_path / ".cache" / "policybot"
+    cache_dir.cache_clear()
+
+
+def _answers(matcher: Matcher) -> list[object]:
+    return [(matcher.rank(q)[:5], matcher.best_match(q)) for q in QUESTIONS]
+
+
+def _memos(folder: Path) -> list[Path]:
+    return sorted(folder.glob("analysis-*.sqlite3"))
+
+
+def test_a_warm_start_answers_exactly_as_a_fresh_analysis(
+    own_cache: Path, mini_kb: KnowledgeBase
+) -> None:
+    fresh = _answers(Matcher(mini_kb, memo=False))
+    assert _memos(own_cache) == []
+    cold = _answers(Matcher(mini_kb))
+    (memo,) = _memos(own_cache)
+    warm_matcher = Matcher(mini_kb)
+    assert _answers(warm_matcher) == cold == fresh
+    # the warm start found every text in the memo: nothing new was written
+    probe = AnalysisMemo(memo.name.removeprefix("analysis-").removesuffix(".sqlite3"))
+    assert probe.analysed([e.title for e in mini_kb.entries], _refuse)
+
+
+def _refuse(text: str) -> Query:
+    raise AssertionError(f"analysed again: {text}")
+
+
+def test_a_changed_lexicon_gets_a_memo_of_its_own(own_cache: Path, mini_kb: KnowledgeBase) -> None:
+    Matcher(mini_kb)
+    synonyms = {**mini_kb.lexicon.synonyms, "钱": "补助"}
+    other = replace(mini_kb, lexicon=replace(mini_kb.lexicon, synonyms=synonyms))
+    changed = _answers(Matcher(other))
+    assert len(_memos(own_cache)) == 2
+    assert changed == _answers(Matcher(other, memo=False))
+
+
+@pytest.mark.parametrize("damage", [b"not a database at all" * 100, b""])
+def test_a_damaged_memo_is_started_anew_and_the_answers_stay_right(
+    own_cache: Path, mini_kb: KnowledgeBase, damage: bytes
+) -> None:
+    expected = _answers(Matcher(mini_kb))
+    (memo,) = _memos(own_cache)
+    memo.write_bytes(damage)
+    assert _answers(Matcher(mini_kb)) == expected
+    assert _answers(Matcher(mini_kb)) == expected  # and the rewritten memo serves again
+
+
+def test_an_unwritable_cache_folder_costs_only_the_shortcut(
+    own_cache: Path, mini_kb: KnowledgeBase
+) -> None:
+    plain = Matcher(mini_kb, memo=False)
+    expected = _answers(plain)
+    own_cache.mkdir(parents=True, exist_ok=True)
+    (own_cache / "analysis-x.sqlite3").mkdir()  # a folder where a file should be
+    memo = AnalysisMemo("x", own_cache)
+    assert memo.analysed(["低保"], plain.analyze) == [plain.analyze("低保")]
+    memo.save()
+    assert _answers(Matcher(mini_kb)) == expected
