@@ -40,7 +40,13 @@ from bot.store import IGNORED, OPEN, PENDING, RESOLVED, SKIPPED, QuestionRecord,
 from bot.understand import Matcher
 from tests.fakes.botapi import TOKEN, FakeBotAPI
 
-NOW = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC)  # 12:00 in China
+# 12:00 in China, yesterday: the CLI commands read the real clock, so the fixture's week
+# must be the real last week (a fixed date drifts out of `--days 7` as the calendar moves on)
+NOW = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).replace(
+    hour=4, minute=0, second=0, microsecond=0
+)
+TODAY = NOW.date().isoformat()
+DAY_STARTS = (NOW.replace(hour=0) - dt.timedelta(hours=8)).isoformat()  # 00:00 in China
 ID_CARD = "130602199001011234"
 MOBILE = "13912345678"
 LAMP = ["村里路灯坏了找谁修", "路灯不亮了归谁管", "村口路灯坏了咋办"]
@@ -124,7 +130,7 @@ async def test_stats_count_today_and_the_period_in_local_days(
     assert stats.top_topics[0].entry_id == "edu.yulu_plan"
     assert stats.top_topics[0].count == 3
     assert stats.top_topics[0].title == titles["edu.yulu_plan"]
-    assert [d.day for d in stats.daily][-1] == "2026-11-29"
+    assert [d.day for d in stats.daily][-1] == TODAY
     assert len(stats.daily) == 7
     assert sum(d.questions for d in stats.daily) == stats.period.questions
     assert stats.open_unanswered == 7  # 6 unknown and 1 clarified question nobody tapped
@@ -427,13 +433,13 @@ def test_cli_export_since_a_day(
 ) -> None:
     env, _ = logged
     target = tmp_path / "out.csv"
-    code, out, _ = run(["log", "export", "--csv", str(target), "--since", "2026-11-29"], env)
+    code, out, _ = run(["log", "export", "--csv", str(target), "--since", TODAY], env)
     assert code == 0
     with target.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert out.strip() == f"wrote {len(rows)} question(s) to {target}"
     assert rows
-    assert all(r["asked_at"] >= "2026-11-28T16:00:00+00:00" for r in rows)
+    assert all(r["asked_at"] >= DAY_STARTS for r in rows)
     with pytest.raises(SystemExit) as usage:
         run(["log", "export", "--csv", str(target), "--since", "yesterday"], env)
     assert usage.value.code == 2
