@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from bot.understand.analyze import Query
-from bot.understand.cache import cache_dir
+from bot.understand.cache import cache_dir, prune, touch
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +81,9 @@ class AnalysisMemo:
         self._db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
         self._db.execute(_SCHEMA)
         if fresh:
-            _prune(self.path)
+            prune(self.path, "analysis-*.sqlite3", KEEP_FILES)
         else:
-            os.utime(self.path)  # most recently used: the last to be pruned
+            touch(self.path)  # most recently used: the last to be pruned
 
     def analysed(self, texts: Sequence[str], analyse: Callable[[str], Query]) -> list[Query]:
         """The analysis of each of `texts`: from the memo, else `analyse` (then remembered)."""
@@ -150,16 +149,3 @@ def memo_key(parts: Iterable[str]) -> str:
     for part in parts:
         h.update(b"\0" + part.encode("utf-8", "surrogatepass"))
     return h.hexdigest()
-
-
-def _prune(current: Path) -> None:
-    """Remove all but the KEEP_FILES most recently used memo files besides `current`."""
-    used = []
-    for path in current.parent.glob("analysis-*.sqlite3"):
-        try:
-            if path != current:
-                used.append((path.stat().st_mtime, path))
-        except OSError:  # removed meanwhile by another start
-            continue
-    for _, old in sorted(used, reverse=True)[KEEP_FILES:]:
-        old.unlink(missing_ok=True)
