@@ -6,7 +6,7 @@ homophone keys) and the readings of the knowledge base's words in context (多�
 the word: 银行 yin hang). Both are computed with pypinyin once and written as JSON beside
 jieba's trimmed dictionary (the private cache folder, understand/cache.py), keyed by
 pypinyin's version and, for the words, by the word list; later starts read the JSON and
-never import pypinyin.
+never import pypinyin. Tables of other word lists and versions are pruned (cache.prune).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import os
 from collections.abc import Callable, Sequence
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
-from bot.understand.cache import cache_dir
+from bot.understand.cache import cache_dir, prune, touch
 
 # the characters a homophone key is made of (phonetic._HANZI_RUN)
 FIRST, LAST = 0x3400, 0x9FFF
@@ -31,16 +32,30 @@ def _version() -> str:
         return "unknown"
 
 
-def _cached(name: str, build: Callable[[], dict[str, str]]) -> dict[str, str]:
-    """The table `name` from the private cache folder, built and written there if missing."""
-    path = cache_dir() / f"pinyin-{name}.json"
+def _cached(family: str, name: str, build: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """The table `name` of `family` from the private cache folder, built and written there if
+    missing; the family's other tables are pruned to the few most recently used."""
+    path = cache_dir() / f"pinyin-{family}-{name}.json"
+    table = _read(path)
+    if table is None:
+        table = _write(path, build())
+    else:
+        touch(path)  # most recently used: the last to be pruned
+    prune(path, f"pinyin-{family}-*.json")
+    return table
+
+
+def _read(path: Path) -> dict[str, str] | None:
     try:
         table = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(table, dict):
             return table
     except (OSError, ValueError):
         pass  # missing or damaged: build it again
-    table = build()
+    return None
+
+
+def _write(path: Path, table: dict[str, str]) -> dict[str, str]:
     partial = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         partial.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
@@ -60,13 +75,13 @@ def char_table() -> dict[str, str]:
         chars = map(chr, range(FIRST, LAST + 1))
         return {ch: lazy_pinyin(ch, style=Style.NORMAL, errors="default")[0] for ch in chars}
 
-    return _cached(f"chars-{_version()}", build)
+    return _cached("chars", _version(), build)
 
 
 def word_readings(words: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """The toneless pinyin of each all-Chinese word, read as a word (in one pypinyin call)."""
     tag = hashlib.sha256("\n".join(words).encode()).hexdigest()[:16]
-    joined = _cached(f"words-{_version()}-{tag}", lambda: _read_words(words))
+    joined = _cached("words", f"{_version()}-{tag}", lambda: _read_words(words))
     return {w: tuple(joined[w].split(" ")) if joined.get(w) else () for w in words}
 
 

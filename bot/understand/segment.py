@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.understand.cache import cache_dir
+from bot.understand.cache import cache_dir, prune, touch
 from bot.understand.context import join_numbers, looks_like_context, place_names
 
 
@@ -46,7 +46,8 @@ def core_dictionary() -> Path:
     """Write (once) and return jieba's dictionary trimmed to words of CORE_MIN_FREQ or more.
 
     The copy lives in a private cache folder (never a shared temp path another user could
-    fill first) and is checked against the digest written beside it before it is used.
+    fill first) and is checked against the digest written beside it before it is used. Copies
+    of other jieba installs are pruned to the few most recently used (cache.prune).
     """
     jieba = _import_jieba()  # on first use, as in Segmenter
 
@@ -56,7 +57,16 @@ def core_dictionary() -> Path:
     target = cache_dir() / f"jieba-{tag.hexdigest()[:16]}.txt"
     digest = target.with_suffix(".sha256")
     if target.exists() and digest.exists() and _digest(target) == digest.read_text().strip():
-        return target
+        # used now: marked on the digest, as jieba's own cache is only trusted while it is
+        # newer than the dictionary (touching the dictionary would rebuild it at every start)
+        touch(digest)
+    else:
+        _write_core(source, target, digest)
+    prune(target, "jieba-*.txt", companions=(".sha256",))
+    return target
+
+
+def _write_core(source: Path, target: Path, digest: Path) -> None:
     kept = [
         line
         for line in source.read_text(encoding="utf-8").splitlines()
@@ -67,7 +77,6 @@ def core_dictionary() -> Path:
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(content)
         partial.replace(path)  # atomic: a concurrent start-up sees the whole file or none
-    return target
 
 
 def _digest(path: Path) -> str:
