@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from bot.knowledge import KnowledgeBase
 from bot.understand import Matcher, Query
 from bot.understand.cache import cache_dir
-from bot.understand.memo import AnalysisMemo
+from bot.understand.memo import BATCH, AnalysisMemo
 
 QUESTIONS = [
     "低保咋申请",
@@ -88,3 +90,27 @@ def test_an_unwritable_cache_folder_costs_only_the_shortcut(
     assert memo.analysed(["低保"], plain.analyze) == [plain.analyze("低保")]
     memo.save()
     assert _answers(Matcher(mini_kb)) == expected
+
+
+def _analyse(text: str) -> Query:
+    """A stand-in analysis, cheap enough for thousands of texts (one empty token list)."""
+    return Query(text.upper(), tuple(text.split("-")) if text != "t-0" else (), text[::-1])
+
+
+def test_a_memo_larger_than_a_batch_is_written_during_the_build_and_complete(
+    own_cache: Path,
+) -> None:
+    texts = [f"t-{i}" for i in range(BATCH + 1234)]
+    memo = AnalysisMemo("big")
+    got = []
+    for start in range(0, len(texts), 100):  # one knowledge base entry at a time
+        got += memo.analysed(texts[start : start + 100], _analyse)
+    with closing(sqlite3.connect(memo.path)) as peek:  # before save: the first batch is on disk
+        (written,) = peek.execute("SELECT COUNT(*) FROM analysed").fetchone()
+    assert BATCH <= written < len(texts)
+    memo.save()
+    assert got == [_analyse(t) for t in texts]
+
+    again = AnalysisMemo("big")
+    assert again.analysed(texts, _refuse) == got
+    again.save()

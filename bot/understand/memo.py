@@ -8,10 +8,10 @@ normalised text, its tokens and its compact form, in an SQLite file of the priva
 A memo file belongs to one analysis: its name is a digest of everything the result depends on
 (the understanding code itself, the jieba and OpenCC versions, the dictionary and the words,
 synonyms and fillers added to it), so a changed lexicon or a code change starts a new file and
-an old one can never answer for it. Texts are looked up one entry at a time, so memory stays
-flat however large the knowledge base. The memo is only a shortcut: any trouble with the file
-(locked, corrupt, read-only, disk full) is logged at DEBUG and the text is analysed as if there
-were no memo.
+an old one can never answer for it. Texts are looked up one entry at a time and new analyses
+written BATCH at a time, so memory stays flat however large the knowledge base. The memo is
+only a shortcut: any trouble with the file (locked, corrupt, read-only, disk full) is logged
+at DEBUG and the text is analysed as if there were no memo.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 # Memo files of other analyses (another knowledge base's words, older code) kept besides the
 # one in use, the most recently used first; older ones are removed when a new one is made.
 KEEP_FILES = 8
+# New analyses are written this many at a time while the matcher is built, so a cold build of
+# a large knowledge base does not hold them all until save.
+BATCH = 5000
 # Tokens are stored joined by this character, which analysis never leaves inside a token (it
 # is whitespace to str.split, and normalisation turns it into a space).
 _SEP = "\x1f"
@@ -97,6 +100,8 @@ class AnalysisMemo:
                     row = (text, query.text, _SEP.join(query.tokens), query.compact)
                     self._pending.append(row)
             out.append(query)
+        if len(self._pending) >= BATCH:
+            self._flush()
         return out
 
     def _lookup(self, texts: Sequence[str]) -> dict[str, Query]:
@@ -112,30 +117,34 @@ class AnalysisMemo:
         return {t: Query(n, tuple(k.split(_SEP)) if k else (), c) for t, n, k, c in rows}
 
     def save(self) -> None:
-        """Write what was analysed anew (one transaction) and close the file."""
-        db, self._db = self._db, None
-        if db is None:
+        """Write what is still pending and close the file."""
+        self._flush()
+        try:
+            self._close()
+        except sqlite3.Error as exc:
+            log.debug("analysis memo %s not closed: %s", self.path, exc)
+
+    def _flush(self) -> None:
+        """Write what was analysed anew (one transaction); on trouble, stop using the memo."""
+        pending, self._pending = self._pending, []
+        if self._db is None or not pending:
             return
         try:
-            if self._pending:
-                with db:
-                    db.execute("BEGIN IMMEDIATE")
-                    db.executemany(
-                        "INSERT OR IGNORE INTO analysed VALUES (?, ?, ?, ?)", self._pending
-                    )
-            db.close()
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT OR IGNORE INTO analysed VALUES (?, ?, ?, ?)", pending)
         except sqlite3.Error as exc:
             log.debug("analysis memo %s not saved: %s", self.path, exc)
-        self._pending = []
+            self._close()
 
     def _drop(self, exc: BaseException) -> None:
         log.debug("analysis memo %s not used: %s", self.path, exc)
         self._close()
 
     def _close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-        self._db = None
+        db, self._db = self._db, None
+        if db is not None:
+            db.close()
 
 
 def analyse_each(texts: Sequence[str], analyse: Callable[[str], Query]) -> list[Query]:
