@@ -4,6 +4,7 @@ pinyin word tables, analysis memos) keeps the one in use and the few most recent
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from bot.understand.cache import KEEP_FILES, cache_dir
 from bot.understand.memo import AnalysisMemo
 from bot.understand.pinyin import word_readings
-from bot.understand.segment import core_dictionary
+from bot.understand.segment import Segmenter, core_dictionary, jieba_cache
 
 STALE = 20
 LONG_AGO = 1_000_000_000  # 2001: older than anything a test run writes
@@ -67,6 +68,25 @@ def test_building_the_dictionary_keeps_the_newest_other_jieba_copies(own_cache: 
     assert _names(own_cache, "jieba-*.txt") == expected
     assert _names(own_cache, "jieba-*.sha256") == {Path(n).stem + ".sha256" for n in expected}
     assert others <= _names(own_cache, "*")  # other families untouched
+
+
+def test_jiebas_own_cache_lives_in_the_private_folder_and_is_pruned(
+    own_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    monkeypatch.setenv("TMPDIR", str(shared))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    newest = _stale(own_cache, "jieba.u{}.cache")
+    segmenter = Segmenter()
+    mine = jieba_cache(core_dictionary())
+    assert mine.parent == own_cache and mine.stat().st_size > 1_000_000
+    assert _names(own_cache, "jieba.u*.cache") == {mine.name, *newest[:KEEP_FILES]}
+    assert not list(shared.glob("jieba*")), "nothing of jieba's in the shared temp folder"
+    # the next start loads the parsed form instead of parsing the dictionary again
+    before = mine.stat().st_mtime_ns
+    assert Segmenter().split("低保咋申请") == segmenter.split("低保咋申请")
+    assert mine.stat().st_mtime_ns == before
 
 
 def test_a_reused_dictionary_is_marked_used_on_its_digest_not_itself(own_cache: Path) -> None:

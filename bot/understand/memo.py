@@ -27,9 +27,6 @@ from bot.understand.cache import cache_dir, prune, touch
 
 log = logging.getLogger(__name__)
 
-# Memo files of other analyses (another knowledge base's words, older code) kept besides the
-# one in use, the most recently used first; older ones are removed when a new one is made.
-KEEP_FILES = 8
 # New analyses are written this many at a time while the matcher is built, so a cold build of
 # a large knowledge base does not hold them all until save.
 BATCH = 5000
@@ -84,7 +81,7 @@ class AnalysisMemo:
         self._db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
         self._db.execute(_SCHEMA)
         if fresh:
-            prune(self.path, "analysis-*.sqlite3", KEEP_FILES)
+            prune(self.path, "analysis-*.sqlite3")  # other KBs' words, older code
         else:
             touch(self.path)  # most recently used: the last to be pruned
 

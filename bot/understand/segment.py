@@ -66,6 +66,14 @@ def core_dictionary() -> Path:
     return target
 
 
+def jieba_cache(dictionary: Path) -> Path:
+    """Where jieba keeps its parsed form of `dictionary` (it names the file after the path)."""
+    name = hashlib.md5(
+        str(dictionary).encode("utf-8", "replace"), usedforsecurity=False
+    ).hexdigest()
+    return dictionary.parent / f"jieba.u{name}.cache"
+
+
 def _write_core(source: Path, target: Path, digest: Path) -> None:
     kept = [
         line
@@ -100,7 +108,12 @@ class Segmenter:
         dictionary = core_dictionary()
         self._dictionary = dictionary.name
         self._tokenizer = jieba.Tokenizer(str(dictionary))
+        # jieba's own cache of the parsed dictionary goes beside it, not into the shared temp
+        # folder (where every HOME's copy added 2.5 MB nobody removed, and another local user
+        # could plant one)
+        self._tokenizer.tmp_dir = str(dictionary.parent)
         self._tokenizer.initialize()
+        prune(jieba_cache(dictionary), "jieba.u*.cache")
         self._places = place_names(dictionary)
         self.total_freq = float(self._tokenizer.total)
         self._general = self._tokenizer.FREQ
