@@ -154,6 +154,49 @@ def test_yes_sends_once_and_a_second_answer_is_a_correction_keeping_the_first(
     assert audit == [("命令行", "answer"), ("命令行", "correct")]
 
 
+def test_a_rejected_token_exits_1_and_keeps_the_answer_pending(lamp: tuple[Path, int]) -> None:
+    db, qid = lamp
+    with running_fake(accept_token=False) as refusing:
+        done = resolve(db, refusing, str(qid), "--answer", ANSWER, "--yes")
+        tried = [call.method for call in refusing.calls(ok=None)]
+    assert done.returncode == 1, done.stdout
+    assert (
+        done.stderr.splitlines()[-1] == f"policybot: {messages.TOKEN_REJECTED.format(pending=1)}"
+    )
+    assert "Traceback" not in done.stderr
+    assert tried == ["getMe"]  # refused at once: no sendMessage was attempted
+    assert status(db, qid) == ("resolved", ANSWER)  # the editor's answer is kept
+    with sqlite3.connect(db) as conn:
+        delivery = conn.execute(
+            "SELECT delivery, claimed_at FROM unanswered WHERE question_id = ?", (qid,)
+        ).fetchone()
+    assert delivery == ("pending", None)  # unclaimed: the running bot sends it later
+
+
+def test_a_token_rejected_midway_keeps_what_was_sent_and_the_rest_pending(
+    lamp: tuple[Path, int], fake: FakeBotAPI
+) -> None:
+    db, qid = lamp
+
+    async def ask_again() -> int:
+        async with await Store.open(db) as store:
+            return await store.record_question(_record(LAMP, "4444"))
+
+    later = asyncio.run(ask_again())
+    fake.fail("sendMessage", status=401, description="Unauthorized", chat_id=4444)
+    done = resolve(db, fake, str(qid), "--answer", ANSWER, "--yes")
+    assert done.returncode == 1, done.stdout
+    assert (
+        done.stderr.splitlines()[-1] == f"policybot: {messages.TOKEN_REJECTED.format(pending=1)}"
+    )
+    assert [m.text for m in fake.messages(4242)] == [
+        messages.EDITOR_REPLY.format(question=LAMP, answer=ANSWER)
+    ]
+    with sqlite3.connect(db) as conn:
+        delivery = dict(conn.execute("SELECT question_id, delivery FROM unanswered").fetchall())
+    assert (delivery[qid], delivery[later]) == ("sent", "pending")
+
+
 @pytest.mark.parametrize("slip", ["y", "好"])
 def test_an_answer_like_y_is_refused_as_a_slip(
     lamp: tuple[Path, int], fake: FakeBotAPI, slip: str
