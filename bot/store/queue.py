@@ -121,11 +121,12 @@ class QueueStore(Connection):
         _require_one(changed)
 
     async def ignore_questions(self, question_ids: Iterable[int], at: str) -> int:
-        """Mark queued questions ignored; return how many were changed."""
+        """Mark open questions ignored; return how many were changed (an answered or ignored
+        one is left as it is, its waiting delivery too)."""
         async with self._transaction():
             changed = await self._db.executemany(
                 "UPDATE unanswered SET status = 'ignored', resolved_at = ?, delivery = NULL"
-                " WHERE question_id = ?",
+                " WHERE question_id = ? AND status = 'open'",
                 [(at, qid) for qid in question_ids],
             )
             await self._forget_chats_not_pending()
