@@ -32,6 +32,13 @@ class QueueStore(Connection):
         )
         return str(row[0]) if row else None
 
+    async def vote_target(self, question_id: int) -> tuple[str, str | None] | None:
+        """Who asked question `question_id` and the entry it was answered with, or None."""
+        row = await self._db.fetchone(
+            "SELECT user_key, entry_id FROM questions WHERE id = ?", (question_id,)
+        )
+        return (str(row[0]), None if row[1] is None else str(row[1])) if row else None
+
     async def mark_unanswered(self, question_id: int, user_key: str) -> bool:
         """Turn an answered or clarified question into an unknown one ('none of these')."""
         async with self._transaction():
