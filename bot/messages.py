@@ -164,6 +164,12 @@ CONFIRM_IGNORE_CHANGED = (
 CONFIRM_CHANGED = (
     "第 {id} 组在您确认之前有了变化（有新问题，或已被别人处理），没有发送。请重新预览。"
 )
+# `log resolve` when Telegram answers 401: the answer is stored, its messages stay pending.
+TOKEN_REJECTED = (
+    "Telegram 拒绝了机器人令牌（TELEGRAM_BOT_TOKEN），{pending} 位群众的消息没有发出。"
+    "回答已经保存，令牌改对后正在运行的机器人会补发。请用 @BotFather 核对令牌"
+    "（the token was rejected: {pending} message(s) not sent, kept for the running bot）"
+)
 CONFIRM_BUTTON = "确认发送"
 CONFIRM_IGNORE_BUTTON = "确认忽略"
 CANCEL_BUTTON = "取消"

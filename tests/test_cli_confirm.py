@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import pty
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,29 +13,12 @@ import pytest
 
 from bot import messages
 from bot.review import probable_slip
-from bot.store import QuestionRecord, Store
+from bot.store import Store
 from bot.web.forms import answer_problem
-from tests.conftest import ROOT
-from tests.fakes.botapi import TOKEN, FakeBotAPI, running_fake
+from tests.cli_helpers import DOG, LAMP, lamp_log, record, run_log, run_log_on_a_terminal
+from tests.fakes.botapi import FakeBotAPI, running_fake
 
-DOG = "被狗咬了打疫苗谁出钱"
-LAMP = "村里路灯坏了找谁修"
 ANSWER = "路灯归村委会管，请打村委会电话报修。"
-
-
-def _record(text: str, chat: str) -> QuestionRecord:
-    return QuestionRecord(
-        asked_at="2026-12-02T08:00:00+00:00",
-        channel="telegram",
-        user_key=f"telegram:{chat}",
-        reply_to=chat,
-        text=text,
-        outcome="unknown",
-        entry_id=None,
-        score=0.0,
-        candidates=(),
-        latency_ms=1.0,
-    )
 
 
 @pytest.fixture
@@ -50,61 +30,19 @@ def fake() -> Iterator[FakeBotAPI]:
 @pytest.fixture
 def lamp(tmp_path: Path) -> tuple[Path, int]:
     """A log with one street-light question (from villager 4242) and one about a dog bite."""
-    db = tmp_path / "log.sqlite3"
-
-    async def fill() -> int:
-        async with await Store.open(db) as store:
-            qid = await store.record_question(_record(LAMP, "4242"))
-            await store.record_question(_record(DOG, "4343"))
-            return qid
-
-    return db, asyncio.run(fill())
-
-
-def _env(db: Path, fake: FakeBotAPI) -> dict[str, str]:
-    return {
-        **os.environ,
-        "POLICYBOT_DB": str(db),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "POLICYBOT_TELEGRAM_BASE_URL": fake.base_url,
-    }
+    return lamp_log(tmp_path)
 
 
 def resolve(
     db: Path, fake: FakeBotAPI, *args: str, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    """`policybot log resolve …` with `stdin` piped in (not a terminal)."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "log", "resolve", *args],
-        env=_env(db, fake),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        timeout=120,
-    )
+    """`policybot log resolve …` (the token, the fake's URL) with `stdin` piped in."""
+    return run_log(db, "resolve", *args, fake=fake, stdin=stdin)
 
 
 def resolve_on_a_terminal(db: Path, fake: FakeBotAPI, typed: str, *args: str) -> tuple[int, str]:
     """`policybot log resolve …` whose stdin is a terminal on which `typed` is typed."""
-    leader, follower = pty.openpty()
-    try:
-        with subprocess.Popen(
-            [sys.executable, "-m", "bot", "log", "resolve", *args],
-            env=_env(db, fake),
-            stdin=follower,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        ) as process:
-            os.write(leader, typed.encode())
-            out, _ = process.communicate(timeout=120)
-            return process.returncode, out
-    finally:
-        os.close(follower)
-        os.close(leader)
+    return run_log_on_a_terminal(db, "resolve", typed.encode(), *args, fake=fake)
 
 
 def status(db: Path, qid: int) -> tuple[object, ...]:
@@ -152,6 +90,49 @@ def test_yes_sends_once_and_a_second_answer_is_a_correction_keeping_the_first(
         audit = conn.execute("SELECT staff, action FROM audit ORDER BY id").fetchall()
     assert kept == [(ANSWER,)]
     assert audit == [("命令行", "answer"), ("命令行", "correct")]
+
+
+def test_a_rejected_token_exits_1_and_keeps_the_answer_pending(lamp: tuple[Path, int]) -> None:
+    db, qid = lamp
+    with running_fake(accept_token=False) as refusing:
+        done = resolve(db, refusing, str(qid), "--answer", ANSWER, "--yes")
+        tried = [call.method for call in refusing.calls(ok=None)]
+    assert done.returncode == 1, done.stdout
+    assert (
+        done.stderr.splitlines()[-1] == f"policybot: {messages.TOKEN_REJECTED.format(pending=1)}"
+    )
+    assert "Traceback" not in done.stderr
+    assert tried == ["getMe"]  # refused at once: no sendMessage was attempted
+    assert status(db, qid) == ("resolved", ANSWER)  # the editor's answer is kept
+    with sqlite3.connect(db) as conn:
+        delivery = conn.execute(
+            "SELECT delivery, claimed_at FROM unanswered WHERE question_id = ?", (qid,)
+        ).fetchone()
+    assert delivery == ("pending", None)  # unclaimed: the running bot sends it later
+
+
+def test_a_token_rejected_midway_keeps_what_was_sent_and_the_rest_pending(
+    lamp: tuple[Path, int], fake: FakeBotAPI
+) -> None:
+    db, qid = lamp
+
+    async def ask_again() -> int:
+        async with await Store.open(db) as store:
+            return await store.record_question(record(LAMP, "4444"))
+
+    later = asyncio.run(ask_again())
+    fake.fail("sendMessage", status=401, description="Unauthorized", chat_id=4444)
+    done = resolve(db, fake, str(qid), "--answer", ANSWER, "--yes")
+    assert done.returncode == 1, done.stdout
+    assert (
+        done.stderr.splitlines()[-1] == f"policybot: {messages.TOKEN_REJECTED.format(pending=1)}"
+    )
+    assert [m.text for m in fake.messages(4242)] == [
+        messages.EDITOR_REPLY.format(question=LAMP, answer=ANSWER)
+    ]
+    with sqlite3.connect(db) as conn:
+        delivery = dict(conn.execute("SELECT question_id, delivery FROM unanswered").fetchall())
+    assert (delivery[qid], delivery[later]) == ("sent", "pending")
 
 
 @pytest.mark.parametrize("slip", ["y", "好"])

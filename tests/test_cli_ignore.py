@@ -4,95 +4,30 @@ nothing and say so in Chinese."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import pty
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot import messages
-from bot.store import QuestionRecord, Store
-from tests.conftest import ROOT
-
-DOG = "被狗咬了打疫苗谁出钱"
-LAMP = "村里路灯坏了找谁修"
-
-
-def _record(text: str, chat: str) -> QuestionRecord:
-    return QuestionRecord(
-        asked_at="2026-12-02T08:00:00+00:00",
-        channel="telegram",
-        user_key=f"telegram:{chat}",
-        reply_to=chat,
-        text=text,
-        outcome="unknown",
-        entry_id=None,
-        score=0.0,
-        candidates=(),
-        latency_ms=1.0,
-    )
+from tests.cli_helpers import DOG, LAMP, lamp_log, run_log, run_log_on_a_terminal
 
 
 @pytest.fixture
 def lamp(tmp_path: Path) -> tuple[Path, int]:
     """A log with one street-light question and one about a dog bite (another group)."""
-    db = tmp_path / "log.sqlite3"
-
-    async def fill() -> int:
-        async with await Store.open(db) as store:
-            qid = await store.record_question(_record(LAMP, "4242"))
-            await store.record_question(_record(DOG, "4343"))
-            return qid
-
-    return db, asyncio.run(fill())
-
-
-def _command(db: Path, *args: str) -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "POLICYBOT_DB": str(db)}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    return [sys.executable, "-m", "bot", "log", "ignore", *args], env
+    return lamp_log(tmp_path)
 
 
 def ignore(db: Path, *args: str, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
-    """`policybot log ignore …` with `stdin` piped in (None: no stdin at all)."""
-    argv, env = _command(db, *args)
-    return subprocess.run(
-        argv,
-        env=env,
-        input=stdin,
-        stdin=subprocess.DEVNULL if stdin is None else None,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        timeout=120,
-    )
+    """`policybot log ignore …` (no token) with `stdin` piped in (None: no stdin at all)."""
+    return run_log(db, "ignore", *args, stdin=stdin)
 
 
 def ignore_on_a_terminal(db: Path, typed: bytes, *args: str) -> tuple[int, str]:
     """`policybot log ignore …` whose stdin is a terminal on which `typed` is typed."""
-    argv, env = _command(db, *args)
-    leader, follower = pty.openpty()
-    try:
-        with subprocess.Popen(
-            argv,
-            env=env,
-            stdin=follower,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        ) as process:
-            os.write(leader, typed)
-            out, _ = process.communicate(timeout=120)
-            return process.returncode, out
-    finally:
-        os.close(follower)
-        os.close(leader)
+    return run_log_on_a_terminal(db, "ignore", typed, *args)
 
 
 def state(db: Path) -> tuple[list[tuple[str, str]], list[tuple[object, ...]]]:

@@ -276,6 +276,23 @@ async def test_ignore_sets_the_group_aside(store: Store, matcher: Matcher) -> No
     ]
 
 
+async def test_ignoring_an_answered_group_keeps_its_answer_and_waiting_messages(
+    store: Store, matcher: Matcher
+) -> None:
+    ids = await fill(store)
+    recipients = await resolve(store, ids["lamp1"], "找村委会。", matcher=matcher)
+    waiting = [q.id for q in await store.pending_deliveries()]
+    assert waiting == [r.question_id for r in recipients] != []
+    asked_again = await store.record_question(rec(LAMP[0], user="103"))
+    assert not await ignore(store, ids["lamp1"], matcher=matcher)
+    assert await store.ignore_questions([ids["lamp2"]], at(0)) == 0  # the store refuses too
+    assert [q.id for q in await store.pending_deliveries()] == waiting
+    assert {q.id for q in await store.queued_questions(RESOLVED)} >= {ids["lamp1"], ids["lamp2"]}
+    assert await store.queued_questions(IGNORED) == []
+    assert asked_again in {q.id for q in await store.queued_questions(OPEN)}
+    assert [r.question_id for r in await pending_replies(store)] == waiting  # still deliverable
+
+
 async def test_csv_round_trips_chinese_with_a_bom(store: Store, tmp_path: Path) -> None:
     await fill(store)
     await store.record_question(rec(f"身份证{ID_CARD}，电话{MOBILE}，补助咋领？"))

@@ -313,6 +313,14 @@ async def test_clarified_and_none_of_these_questions_wait_in_the_queue(
         assert [q.id for q in await store.queued_questions(OPEN)] == [answered, qid]
 
 
+async def test_a_vote_target_is_the_asker_and_the_entry_answered(db_target: Path | str) -> None:
+    async with await Store.open(db_target) as store:
+        answered = await store.record_question(record(outcome="answer", entry_id="social.dibao"))
+        unknown = await store.record_question(record(user="telegram:u2"))
+        targets = [await store.vote_target(qid) for qid in (answered, unknown, unknown + 99)]
+    assert targets == [("telegram:u1", "social.dibao"), ("telegram:u2", None), None]
+
+
 async def test_resolve_ignore_and_delivery_states(db_target: Path | str) -> None:
     async with await Store.open(db_target) as store:
         a, b, c, d = [await store.record_question(record(f"问{i}")) for i in range(4)]

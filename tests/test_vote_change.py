@@ -55,9 +55,9 @@ async def test_the_last_vote_counts_and_a_dislike_changed_to_a_like_leaves_the_q
 
 
 async def test_a_chosen_candidate_disliked_then_liked_is_resolved_by_the_choice_again(
-    matcher: Matcher, tmp_path: Path
+    matcher: Matcher, db_target: Path | str
 ) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+    async with await Store.open(db_target) as store:
         service = DialogueService(matcher, store)
         clarify = await service.ask("贷款的事", VILLAGER)
         qid = clarify.question_id
@@ -75,9 +75,9 @@ async def test_a_chosen_candidate_disliked_then_liked_is_resolved_by_the_choice_
 
 
 async def test_a_like_does_not_undo_an_editors_answer_a_hand_off_or_anothers_dislike(
-    tmp_path: Path,
+    db_target: Path | str,
 ) -> None:
-    async with await Store.open(tmp_path / "log.sqlite3") as store:
+    async with await Store.open(db_target) as store:
         answered = await store.record_question(record(outcome="answer", entry_id="social.dibao"))
         handed = await store.record_question(record(outcome="answer", entry_id="social.dibao"))
         shared = await store.record_question(record(outcome="answer", entry_id="social.dibao"))

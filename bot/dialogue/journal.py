@@ -133,11 +133,11 @@ class Journal:
         if self.store is None:
             return False
         try:
-            question = await self.store.get_question(question_id)
+            target = await self.store.vote_target(question_id)
         except _FAILURES:
             logger.warning("could not read question %s", question_id, exc_info=True)
             return False
-        return question is not None and question.user_key == user.key and bool(question.entry_id)
+        return target is not None and target[0] == user.key and bool(target[1])
 
     async def none_of_these(self, question_id: int, user: User) -> None:
         """「都不是」: the clarified question goes to the editors' queue."""

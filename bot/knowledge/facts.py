@@ -32,28 +32,27 @@ def fact_problems(
     known = set(numbers_in(" ".join([*facts, source])))
     missing = [n for n in numbers_in(answer) if n not in known]
     if missing:
-        return [("error", _not_in_facts(missing) if facts else _no_facts(missing))]
+        return [("error", _unsourced(_NOT_IN_FACTS if facts else _NO_FACTS, missing))]
     if facts or entry_id.startswith(_EXEMPT):
         return []
     return [("warning", _NO_FACTS_AT_ALL)]
 
 
-def _no_facts(numbers: list[str]) -> str:
-    shown = "、".join(numbers)
-    return (
-        f"回答里写了 {shown}，可这一条没有 facts：请把这些数字的出处原文（../shared/policy/"
-        "topics.yaml 里这一条的 facts）一句一行抄进 facts，或者把数字删掉"
-        f" (answer states {', '.join(numbers)} but the entry has no facts)"
-    )
+# {shown}: the numbers joined by 、, {listed}: by commas (the English half)
+_NO_FACTS = (
+    "回答里写了 {shown}，可这一条没有 facts：请把这些数字的出处原文（../shared/policy/"
+    "topics.yaml 里这一条的 facts）一句一行抄进 facts，或者把数字删掉"
+    " (answer states {listed} but the entry has no facts)"
+)
+_NOT_IN_FACTS = (
+    "回答里的 {shown} 在这一条的 facts 和 source 里都找不到：请对照出处改正数字，"
+    "或把写有这个数字的原文抄进 facts；出处里没有的数字不能写"
+    " (number {listed} in the answer is in no fact of this entry)"
+)
 
 
-def _not_in_facts(numbers: list[str]) -> str:
-    shown = "、".join(numbers)
-    return (
-        f"回答里的 {shown} 在这一条的 facts 和 source 里都找不到：请对照出处改正数字，"
-        "或把写有这个数字的原文抄进 facts；出处里没有的数字不能写"
-        f" (number {', '.join(numbers)} in the answer is in no fact of this entry)"
-    )
+def _unsourced(template: str, numbers: list[str]) -> str:
+    return template.format(shown="、".join(numbers), listed=", ".join(numbers))
 
 
 _NO_FACTS_AT_ALL = (

@@ -217,6 +217,7 @@ class _Command:
         return False
 
     async def _deliver(self, store: Store, recipients: list[Recipient], sender: Sender) -> None:
+        """Send now; ReviewError (exit 1) when Telegram rejected the token."""
         try:
             done = await deliver(store, recipients, sender)
         except Exception:  # the edge of the review CLI: the answers stay pending, not lost
@@ -227,6 +228,8 @@ class _Command:
             f"sent to {len(done.sent)} villager(s); {len(done.failed)} cannot be reached;"
             f" {left} left for the running bot"
         )
+        if done.rejected:  # the answer is stored; its messages stay pending for the bot
+            raise ReviewError(messages.TOKEN_REJECTED.format(pending=left))
 
     async def _ignore(self, store: Store, matcher: Matcher) -> int:
         proposal = await propose_ignore(store, self.args.id, matcher=matcher)

@@ -30,10 +30,12 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What a sender did: delivered, and undeliverable for good (blocked bot, chat gone)."""
+    """What a sender did: delivered, and undeliverable for good (blocked bot, chat gone);
+    `rejected` when Telegram refused the token (401), so the sender stopped there."""
 
     sent: tuple[int, ...] = ()
     failed: tuple[int, ...] = ()
+    rejected: bool = False
 
 
 # Sends editors' answers (the Bot API in production: handlers/outbox.py); questions neither

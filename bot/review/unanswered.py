@@ -248,7 +248,7 @@ async def ignore(
     matcher: Matcher | None = None,
     now: dt.datetime | None = None,
 ) -> bool:
-    """Set question `question_id` and its group aside (not worth an answer)."""
+    """Set open question `question_id` and its open group aside (not worth an answer)."""
     return bool(await ignore_group(store, question_id, matcher=matcher, now=now))
 
 
@@ -259,9 +259,10 @@ async def ignore_group(
     matcher: Matcher | None = None,
     now: dt.datetime | None = None,
 ) -> list[int]:
-    """Like `ignore`, returning the ids of the questions set aside."""
+    """Like `ignore`, returning the ids of the questions set aside: none unless question
+    `question_id` is open (an answered group keeps its answer and its waiting messages)."""
     question = await store.get_question(question_id)
-    if question is None or question.status is None:
+    if question is None or question.status != OPEN:
         return []
     ids = [q.id for q in await _group_of(store, question, matcher)]
     await store.ignore_questions(ids, utc_iso(now or now_utc()))

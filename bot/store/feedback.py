@@ -10,11 +10,12 @@ from bot.store.queue import QueueStore
 from bot.store.records import CHOSEN_BY_VILLAGER, storable
 
 # a queued question a 👎 may be withdrawn from: still open, no 👎 left on it, not handed to a
-# person, and (completed by the caller) of the kind the 👎 alone had queued
+# person, and (completed by the caller, on `q`) of the kind the 👎 alone had queued; its one
+# parameter is the question's id
 _STILL_OPEN = (
-    "question_id = ? AND status = 'open' AND NOT EXISTS (SELECT 1 FROM feedback"
-    " WHERE question_id = ? AND useful = 0) AND question_id IN (SELECT id FROM questions"
-    " WHERE id = ? AND handed_off_at IS NULL AND"
+    "question_id = ? AND status = 'open' AND NOT EXISTS (SELECT 1 FROM feedback f"
+    " WHERE f.question_id = unanswered.question_id AND f.useful = 0) AND EXISTS (SELECT 1"
+    " FROM questions q WHERE q.id = unanswered.question_id AND q.handed_off_at IS NULL AND"
 )
 
 
@@ -89,18 +90,18 @@ class FeedbackStore(QueueStore):
 
     async def _withdraw_dislike(self, question_id: int, at: str) -> None:
         """Undo what a 👎 did to the queue, while the question is still open and no 👎 is left."""
-        ids = (question_id, question_id, question_id)
         # an answered question (typed, or a tap) was queued by the 👎 alone
         await self._db.execute(
-            "DELETE FROM unanswered WHERE " + _STILL_OPEN + " outcome IN ('answer', 'tap'))", ids
+            "DELETE FROM unanswered WHERE " + _STILL_OPEN + " q.outcome IN ('answer', 'tap'))",
+            (question_id,),
         )
         # a clarified one whose candidate the villager chose is resolved by that choice again
         await self._db.execute(
             "UPDATE unanswered SET status = 'resolved', resolved_at = ?, delivery = 'skipped',"
             " answer = ? || (SELECT entry_id FROM questions WHERE id = question_id) WHERE "
             + _STILL_OPEN
-            + " outcome = 'clarify' AND entry_id IS NOT NULL)",
-            (at, CHOSEN_BY_VILLAGER, *ids),
+            + " q.outcome = 'clarify' AND q.entry_id IS NOT NULL)",
+            (at, CHOSEN_BY_VILLAGER, question_id),
         )
         await self._forget_chats_not_pending()
 

@@ -32,6 +32,13 @@ class QueueStore(Connection):
         )
         return str(row[0]) if row else None
 
+    async def vote_target(self, question_id: int) -> tuple[str, str | None] | None:
+        """Who asked question `question_id` and the entry it was answered with, or None."""
+        row = await self._db.fetchone(
+            "SELECT user_key, entry_id FROM questions WHERE id = ?", (question_id,)
+        )
+        return (str(row[0]), None if row[1] is None else str(row[1])) if row else None
+
     async def mark_unanswered(self, question_id: int, user_key: str) -> bool:
         """Turn an answered or clarified question into an unknown one ('none of these')."""
         async with self._transaction():
@@ -121,11 +128,12 @@ class QueueStore(Connection):
         _require_one(changed)
 
     async def ignore_questions(self, question_ids: Iterable[int], at: str) -> int:
-        """Mark queued questions ignored; return how many were changed."""
+        """Mark open questions ignored; return how many were changed (an answered or ignored
+        one is left as it is, its waiting delivery too)."""
         async with self._transaction():
             changed = await self._db.executemany(
                 "UPDATE unanswered SET status = 'ignored', resolved_at = ?, delivery = NULL"
-                " WHERE question_id = ?",
+                " WHERE question_id = ? AND status = 'open'",
                 [(at, qid) for qid in question_ids],
             )
             await self._forget_chats_not_pending()
