@@ -250,6 +250,11 @@ KB_EDIT_CHANGED = "知识库文件在您打开这一页之后被改过了，没�
 KB_EDIT_PROBLEMS = "没有保存，知识库检查发现这些问题：\n{problems}"
 KB_EDIT_MISMATCH = "没有保存：写进文件的内容和填写的不一致，请直接改文件。"
 KB_EDIT_NO_ENTRY = "知识库里没有「{id}」这一条，或者文件现在有错误，请先用 policybot kb check 查。"
+KB_EDIT_UNPRINTABLE = (
+    "没有保存：填写的内容里有看不见的控制字符（多半是从别处复制时带进来的），"
+    "请删掉重新输入那几个字再保存。"
+)
+KB_EDIT_TOO_LONG = "没有保存：「{field}」写得太长了（超过 {limit} 个字），请删短一些再保存。"
 KB_EDIT_NOT_LAST = "文件里 entries: 不是最后一部分，网页没法加新条目，请直接改文件。"
 WEB_KB_ADDED = "新条目「{title}」已加进知识库。正在运行的机器人几秒钟内会换上新的知识库。"
 WEB_KB_BAD_ID = "编号只能用小写英文字母、数字和下划线，写成「分类.名字」，例如 social.winter_aid。"
