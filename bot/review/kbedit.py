@@ -55,7 +55,7 @@ def added_text(text: str, new: Entry) -> str:
         f"  keywords: [{', '.join(map(_scalar, new.keywords))}]\n",
         _answer(new.answer),
         f"  source: {_scalar(new.source)}\n",
-        *(["  facts:\n", *(f"    - {_scalar(f)}\n" for f in new.facts)] if new.facts else []),
+        *(["  facts:\n", *(f"    - {_quoted(f)}\n" for f in new.facts)] if new.facts else []),
         f"  updated: {json.dumps(new.updated)}\n",
     ]
     if new.related:
@@ -98,11 +98,11 @@ def _rendered(current: Entry, edit: EntryEdit, blocks: dict[str, list[str]]) -> 
         rendered["answer"] = _answer(edit.answer)
     if edit.questions != current.questions:
         rendered["questions"] = _list_block(
-            "questions", current.questions, edit.questions, blocks.get("questions", [])
+            "questions", current.questions, edit.questions, blocks.get("questions", []), _scalar
         )
     if edit.facts != current.facts:
         rendered["facts"] = (
-            _list_block("facts", current.facts, edit.facts, blocks.get("facts", []))
+            _list_block("facts", current.facts, edit.facts, blocks.get("facts", []), _quoted)
             if edit.facts
             else ""
         )
@@ -115,12 +115,18 @@ def _rendered(current: Entry, edit: EntryEdit, blocks: dict[str, list[str]]) -> 
     return rendered
 
 
-def _list_block(key: str, old: tuple[str, ...], new: tuple[str, ...], block: list[str]) -> str:
+def _list_block(
+    key: str,
+    old: tuple[str, ...],
+    new: tuple[str, ...],
+    block: list[str],
+    quote: Callable[[str], str],
+) -> str:
     """A block list; the items that stay keep their own line (its quoting) when each old item
     is one line."""
     items = [line for line in block[1:] if line.strip()]
     kept = dict(zip(old, items, strict=False)) if len(items) == len(old) else {}
-    return f"  {key}:\n" + "".join(kept.get(item, f"    - {_scalar(item)}\n") for item in new)
+    return f"  {key}:\n" + "".join(kept.get(item, f"    - {quote(item)}\n") for item in new)
 
 
 def _entry_span(lines: list[str], entry_id: str) -> tuple[int, int]:
@@ -164,6 +170,12 @@ def _scalar(text: str) -> str:
         and not text.startswith(("-", "?"))
     )
     return text if plain else json.dumps(text, ensure_ascii=False)
+
+
+def _quoted(text: str) -> str:
+    """Always in double quotes, as every fact of the file is: a copied sentence keeps its
+    colons, quotes and brackets as they are."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def save_entry(path: Path, digest: str, entry_id: str, edit: EntryEdit) -> KnowledgeBase:
