@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import difflib
 import html
+import json
 from pathlib import Path
 
 from bot import messages
 from bot.knowledge import Entry, load_knowledge
 from bot.web.knowledge import MAX_FIELD
-from tests.test_web_kb import NEW_ANSWER, Editor, _field, text_of
+from tests.test_web_kb import CSRF_RE, DIGEST_RE, DOG, NEW_ANSWER, Editor, _field, text_of
 from tests.test_web_kb import editor as editor  # the fixtures
 from tests.test_web_kb import kb_copy as kb_copy
 
@@ -149,3 +150,38 @@ async def test_emptied_facts_are_checked_and_a_missing_block_goes_after_source(
     status, page = await editor.edit("smalltalk.human", facts="")
     assert status == 200, page
     assert text_of(kb_copy) == before
+
+
+async def test_a_new_entry_writes_its_facts_after_source(editor: Editor, kb_copy: Path) -> None:
+    _, page = await editor.page("/kb/new")
+    assert HINT in page
+    form = {
+        "csrf": CSRF_RE.search(page)[1],  # type: ignore[index]
+        "digest": DIGEST_RE.search(page)[1],  # type: ignore[index]
+        "id": "health.dog_bite",
+        "title": "被狗咬了咋办",
+        "category": "医疗健康",
+        "questions": "\n".join(DOG),
+        "keywords": "狗咬、狂犬疫苗",
+        "answer": "被狗咬伤要用清水冲洗伤口15分钟，尽快到乡镇卫生院打狂犬疫苗。"
+        "能不能报销请问村医。",
+        "source": "卫生健康部门的一般做法",
+        "related": "",
+    }
+    before = text_of(kb_copy)
+    status, page = await editor.post("/kb/new", form)
+    assert status == 400
+    assert "回答里写了 15，可这一条没有 facts" in page
+    assert text_of(kb_copy) == before
+    fact = "伤口要用肥皂水和流动清水交替冲洗约15分钟：“先冲洗，再就医”"
+    status, page = await editor.post("/kb/new", {**form, "facts": f"{fact}\r\n- [x] # 注"})
+    assert status == 200, page
+    assert entry(kb_copy, "health.dog_bite").facts == (fact, "- [x] # 注")
+    tail = text_of(kb_copy).splitlines()[-5:]
+    assert tail[:4] == [
+        f"  source: {form['source']}",
+        "  facts:",
+        f"    - {json.dumps(fact, ensure_ascii=False)}",
+        '    - "- [x] # 注"',
+    ]
+    assert tail[4].startswith("  updated: ")
