@@ -184,6 +184,21 @@ KB_INIT_DONE = "已复制知识库。编辑后设置 POLICYBOT_KB={path}，再�
 # to start (the English half of each is in bot/cli.py; scripts/wheel-smoke reads "ok")
 KB_CHECK_ERRORS = "有 {count} 个错误：请按上面各行改好，再运行 policybot kb check"
 KB_CHECK_OK = "没有问题：共 {entries} 条、{questions} 句例句"
+# `policybot kb eval`: one line per question the bot did not answer right, for editors
+KB_EVAL_MISS = {
+    "clarify": "没直接答（让群众选，选项里有对的）：问题「{q}」应为 {expected}，给的选项 {got}",
+    "clarify-none": (
+        "没答对（让群众选，选项里没有对的）：问题「{q}」应为 {expected}，给的选项 {got}"
+    ),
+    "answer": "答错了：问题「{q}」应为 {expected}，实际答了 {got}",
+    "unknown": "没答上（说不知道）：问题「{q}」应为 {expected}，最接近的 {got}",
+    "oos-answered": "不该答却答了：问题「{q}」不归知识库管，实际答了 {got}",
+}
+KB_EVAL_NOTHING = "（没有）"
+KB_EVAL_SUMMARY = (
+    "共 {in_scope} 个该答的问题、{out_of_scope} 个不该答的：答对 {correct:.1f}%，"
+    "答对或选项里有对的 {helpful:.1f}%，答错 {wrong:.1f}%，不该答却答了 {oos_false:.1f}%"
+)
 KB_HAS_ERRORS = "知识库有错误，没有启动：请运行 policybot kb check 查看并改正"
 
 # The workbench (`policybot web`): notices and errors; the pages' own words are in
