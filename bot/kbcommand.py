@@ -40,7 +40,9 @@ def run_kb(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr:
         stdout.write(f"policybot: cannot read the set: {exc}\n")
         return 1
     matcher = Matcher(load_knowledge(settings.kb_path))
-    print_eval(run_eval(matcher, items), stdout, name=args.file.name, show_misses=args.show_misses)
+    titles = {e.id: e.title for e in matcher.kb.entries}
+    result = run_eval(matcher, items)
+    print_eval(result, stdout, name=args.file.name, show_misses=args.show_misses, titles=titles)
     return 0
 
 

@@ -190,6 +190,21 @@ KB_INIT_DONE = "已复制知识库。编辑后设置 POLICYBOT_KB={path}，再�
 # to start (the English half of each is in bot/cli.py; scripts/wheel-smoke reads "ok")
 KB_CHECK_ERRORS = "有 {count} 个错误：请按上面各行改好，再运行 policybot kb check"
 KB_CHECK_OK = "没有问题：共 {entries} 条、{questions} 句例句"
+# `policybot kb eval`: one line per question the bot did not answer right, for editors
+KB_EVAL_MISS = {
+    "clarify": "没直接答（让群众选，选项里有对的）：问题「{q}」应为 {expected}，给的选项 {got}",
+    "clarify-none": (
+        "没答对（让群众选，选项里没有对的）：问题「{q}」应为 {expected}，给的选项 {got}"
+    ),
+    "answer": "答错了：问题「{q}」应为 {expected}，实际答了 {got}",
+    "unknown": "没答上（说不知道）：问题「{q}」应为 {expected}，最接近的 {got}",
+    "oos-answered": "不该答却答了：问题「{q}」不归知识库管，实际答了 {got}",
+}
+KB_EVAL_NOTHING = "（没有）"
+KB_EVAL_SUMMARY = (
+    "共 {in_scope} 个该答的问题、{out_of_scope} 个不该答的：答对 {correct:.1f}%，"
+    "答对或选项里有对的 {helpful:.1f}%，答错 {wrong:.1f}%，不该答却答了 {oos_false:.1f}%"
+)
 KB_HAS_ERRORS = "知识库有错误，没有启动：请运行 policybot kb check 查看并改正"
 
 # The workbench (`policybot web`): notices and errors; the pages' own words are in
@@ -256,6 +271,11 @@ KB_EDIT_CHANGED = "知识库文件在您打开这一页之后被改过了，没�
 KB_EDIT_PROBLEMS = "没有保存，知识库检查发现这些问题：\n{problems}"
 KB_EDIT_MISMATCH = "没有保存：写进文件的内容和填写的不一致，请直接改文件。"
 KB_EDIT_NO_ENTRY = "知识库里没有「{id}」这一条，或者文件现在有错误，请先用 policybot kb check 查。"
+KB_EDIT_UNPRINTABLE = (
+    "没有保存：填写的内容里有看不见的控制字符（多半是从别处复制时带进来的），"
+    "请删掉重新输入那几个字再保存。"
+)
+KB_EDIT_TOO_LONG = "没有保存：「{field}」写得太长了（超过 {limit} 个字），请删短一些再保存。"
 KB_EDIT_NOT_LAST = "文件里 entries: 不是最后一部分，网页没法加新条目，请直接改文件。"
 WEB_KB_ADDED = "新条目「{title}」已加进知识库。正在运行的机器人几秒钟内会换上新的知识库。"
 WEB_KB_BAD_ID = "编号只能用小写英文字母、数字和下划线，写成「分类.名字」，例如 social.winter_aid。"

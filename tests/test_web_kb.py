@@ -61,7 +61,7 @@ class Editor:
 
     async def edit(self, entry_id: str, **fields: str) -> tuple[int, str]:
         _, text = await self.page(f"/kb/{entry_id}")
-        form = {name: _field(text, name) for name in ("answer", "questions", "keywords")}
+        form = {name: _field(text, name) for name in ("answer", "questions", "keywords", "facts")}
         form["related"] = re.search(r'name="related" value="([^"]*)"', text)[1]  # type: ignore[index]
         form["csrf"] = CSRF_RE.search(text)[1]  # type: ignore[index]
         form["digest"] = fields.pop("digest", DIGEST_RE.search(text)[1])  # type: ignore[index]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 import yaml
 
+from bot import messages
 from bot.knowledge import Entry, KnowledgeBase, Problem, parse_knowledge
 from bot.understand import Match, Matcher, Outcome
 
@@ -140,16 +141,53 @@ def load_eval_set(path: Path) -> list[tuple[str, object]]:
     return items
 
 
-def print_eval(res: EvalResult, out: TextIO, *, name: str, show_misses: int) -> None:
-    """Print the figures and up to `show_misses` misses."""
+def print_eval(
+    res: EvalResult,
+    out: TextIO,
+    *,
+    name: str,
+    show_misses: int,
+    titles: Mapping[str, str] | None = None,
+) -> None:
+    """Print up to `show_misses` misses in Chinese, then the figures: the line that tools read
+    (`NAME: n=… correct=…% …`, as ../shared/tools/score_matches.py prints it) and in Chinese."""
     f = res.figures
-    for miss in res.misses[:show_misses]:
-        out.write(f"MISS {miss[0]}: {miss[1]} expected={miss[2]} got={miss[3]}\n")
+    for kind, question, expected, got in res.misses[:show_misses]:
+        out.write(_miss_line(kind, question, expected, got, titles or {}) + "\n")
     out.write(
         f"{name}: n={res.in_scope}+{res.out_of_scope}oos correct={f['correct']:.1f}% "
         f"helpful={f['helpful']:.1f}% wrong={f['wrong']:.1f}% "
         f"oos_false={f['oos_false']:.1f}%\n"
     )
+    out.write(
+        messages.KB_EVAL_SUMMARY.format(in_scope=res.in_scope, out_of_scope=res.out_of_scope, **f)
+        + "\n"
+    )
+
+
+def _miss_line(
+    kind: str, question: str, expected: object, got: object, titles: Mapping[str, str]
+) -> str:
+    expected_ids = _ids(expected)
+    got_ids = _ids(got)
+    if kind == "clarify" and not set(expected_ids) & set(got_ids):
+        kind = "clarify-none"
+    template = messages.KB_EVAL_MISS.get(kind, messages.KB_EVAL_MISS["unknown"])
+    return template.format(
+        q=question, expected=_named(expected_ids, titles), got=_named(got_ids, titles)
+    )
+
+
+def _ids(value: object) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if v]
+    return [str(value)] if value else []
+
+
+def _named(ids: list[str], titles: Mapping[str, str]) -> str:
+    if not ids:
+        return messages.KB_EVAL_NOTHING
+    return "、".join(f"「{titles[i]}」({i})" if i in titles else i for i in ids)
 
 
 def run_eval(matcher: Matcher, items: Sequence[tuple[str, object]]) -> EvalResult:

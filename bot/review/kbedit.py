@@ -19,12 +19,14 @@ from bot import messages
 from bot.knowledge import Entry, KnowledgeBase, parse_knowledge
 from bot.review.kbcheck import check_knowledge
 
-EDITABLE = ("answer", "questions", "keywords", "related")
+EDITABLE = ("answer", "questions", "keywords", "facts", "related")
 _ENTRY_RE = re.compile(r"^- id:\s*(\S+)\s*$")
 _KEY_RE = re.compile(r"^  ([a-z_]+):")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # characters that make a YAML scalar other than plain text when they are in it
 _SPECIAL = set(":#[]{},&*!|>'\"%@`")
+# what a YAML file cannot hold (control characters other than tab and line breaks, and so on)
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class EditError(Exception):
@@ -39,6 +41,7 @@ class EntryEdit:
     questions: tuple[str, ...]
     keywords: tuple[str, ...]
     related: tuple[str, ...]
+    facts: tuple[str, ...]
 
 
 def added_text(text: str, new: Entry) -> str:
@@ -52,6 +55,7 @@ def added_text(text: str, new: Entry) -> str:
         f"  keywords: [{', '.join(map(_scalar, new.keywords))}]\n",
         _answer(new.answer),
         f"  source: {_scalar(new.source)}\n",
+        *(["  facts:\n", *(f"    - {_quoted(f)}\n" for f in new.facts)] if new.facts else []),
         f"  updated: {json.dumps(new.updated)}\n",
     ]
     if new.related:
@@ -77,26 +81,30 @@ def edited_text(text: str, current: Entry, edit: EntryEdit) -> str:
         body.pop()
     tail = lines[start + 1 + len(body) : end]
     blocks = _blocks(body)
-    rendered = _rendered(current, edit, dict(blocks).get("questions", []))
+    rendered = _rendered(current, edit, dict(blocks))
     out = []
     for key, block in blocks:
         out.append(rendered.pop(key) if key in rendered else "".join(block))
+        if key == "source" and "facts" in rendered and "facts" not in dict(blocks):
+            out.append(rendered.pop("facts"))  # the house order: source, facts, updated
     out += [rendered[k] for k in EDITABLE if k in rendered]  # fields the entry did not have
     return "".join([*lines[: start + 1], *out, *tail, *lines[end:]])
 
 
-def _rendered(current: Entry, edit: EntryEdit, question_block: list[str]) -> dict[str, str]:
-    """The YAML of each field that changes ('' removes an emptied `related`)."""
+def _rendered(current: Entry, edit: EntryEdit, blocks: dict[str, list[str]]) -> dict[str, str]:
+    """The YAML of each field that changes ('' removes an emptied `related` or `facts`)."""
     rendered: dict[str, str] = {}
     if edit.answer.strip() != current.answer:
         rendered["answer"] = _answer(edit.answer)
     if edit.questions != current.questions:
-        items = [line for line in question_block[1:] if line.strip()]
-        kept = dict(zip(current.questions, items, strict=False))
-        if len(items) != len(current.questions):
-            kept = {}
-        rendered["questions"] = "  questions:\n" + "".join(
-            kept.get(q, f"    - {_scalar(q)}\n") for q in edit.questions
+        rendered["questions"] = _list_block(
+            "questions", current.questions, edit.questions, blocks.get("questions", []), _scalar
+        )
+    if edit.facts != current.facts:
+        rendered["facts"] = (
+            _list_block("facts", current.facts, edit.facts, blocks.get("facts", []), _quoted)
+            if edit.facts
+            else ""
         )
     if edit.keywords != current.keywords:
         rendered["keywords"] = f"  keywords: [{', '.join(map(_scalar, edit.keywords))}]\n"
@@ -105,6 +113,20 @@ def _rendered(current: Entry, edit: EntryEdit, question_block: list[str]) -> dic
             f"  related: [{', '.join(map(_scalar, edit.related))}]\n" if edit.related else ""
         )
     return rendered
+
+
+def _list_block(
+    key: str,
+    old: tuple[str, ...],
+    new: tuple[str, ...],
+    block: list[str],
+    quote: Callable[[str], str],
+) -> str:
+    """A block list; the items that stay keep their own line (its quoting) when each old item
+    is one line."""
+    items = [line for line in block[1:] if line.strip()]
+    kept = dict(zip(old, items, strict=False)) if len(items) == len(old) else {}
+    return f"  {key}:\n" + "".join(kept.get(item, f"    - {quote(item)}\n") for item in new)
 
 
 def _entry_span(lines: list[str], entry_id: str) -> tuple[int, int]:
@@ -150,6 +172,12 @@ def _scalar(text: str) -> str:
     return text if plain else json.dumps(text, ensure_ascii=False)
 
 
+def _quoted(text: str) -> str:
+    """Always in double quotes, as every fact of the file is: a copied sentence keeps its
+    colons, quotes and brackets as they are."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def save_entry(path: Path, digest: str, entry_id: str, edit: EntryEdit) -> KnowledgeBase:
     """Check and write the edited knowledge base (blocking: run it in a thread).
 
@@ -157,6 +185,7 @@ def save_entry(path: Path, digest: str, entry_id: str, edit: EntryEdit) -> Knowl
     finds (nothing is written then).
     """
     text = _unchanged(path, digest)
+    _printable(edit.answer, *edit.questions, *edit.keywords, *edit.related, *edit.facts)
     current = _current(path, text, entry_id)
 
     def as_filled(kb: KnowledgeBase) -> bool:
@@ -169,13 +198,22 @@ def save_entry(path: Path, digest: str, entry_id: str, edit: EntryEdit) -> Knowl
 def add_entry(path: Path, digest: str, new: Entry) -> KnowledgeBase:
     """Check and write the knowledge base with `new` added (blocking: run it in a thread)."""
     text = _unchanged(path, digest)
-    wanted = (new.title, new.category, new.questions, new.keywords, new.answer.strip())
+    _printable(new.title, new.category, new.answer, new.source, *new.questions, *new.keywords)
+    _printable(*new.related, *new.facts)
+    wanted = (new.title, new.category, new.questions, new.keywords, new.answer.strip(), new.facts)
 
     def as_filled(kb: KnowledgeBase) -> bool:
         e = kb.get(new.id)
-        return e is not None and (e.title, e.category, e.questions, e.keywords, e.answer) == wanted
+        got = (e.title, e.category, e.questions, e.keywords, e.answer, e.facts) if e else None
+        return got == wanted
 
     return _replace_checked(path, added_text(text, new), as_filled)
+
+
+def _printable(*texts: str) -> None:
+    """Refuse a character a YAML file cannot hold (a control character pasted along)."""
+    if any(_UNPRINTABLE.search(t) for t in texts):
+        raise EditError(messages.KB_EDIT_UNPRINTABLE)
 
 
 def _unchanged(path: Path, digest: str) -> str:
@@ -218,9 +256,9 @@ def _current(path: Path, text: str, entry_id: str) -> Entry:
     return entry
 
 
-def _fields(edit: EntryEdit) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    return edit.questions, edit.keywords, edit.related
+def _fields(edit: EntryEdit) -> tuple[tuple[str, ...], ...]:
+    return edit.questions, edit.keywords, edit.related, edit.facts
 
 
 def _values(entry: Entry) -> tuple[object, ...]:
-    return entry.answer, entry.questions, entry.keywords, entry.related
+    return entry.answer, entry.questions, entry.keywords, entry.related, entry.facts

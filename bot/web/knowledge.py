@@ -1,5 +1,6 @@
-"""知识库: list and search the entries; edit an entry's answer, example questions, keywords
-and related ids, checked like `kb check` before the file is replaced (the old one kept)."""
+"""知识库: list and search the entries; edit an entry's answer, example questions, keywords,
+facts (依据原文) and related ids, checked like `kb check` before the file is replaced (the old
+one kept)."""
 
 from __future__ import annotations
 
@@ -48,13 +49,19 @@ async def save(request: web.Request) -> web.StreamResponse:
     if wb.kb_path is None:
         raise web.HTTPForbidden
     form = await request.post()
+    facts = str(form.get("facts", ""))
     edit = EntryEdit(
         answer=str(form.get("answer", ""))[:MAX_FIELD].strip(),
         questions=_lines(str(form.get("questions", ""))),
         keywords=_items(str(form.get("keywords", "")), _LIST_SPLIT),
         related=_items(str(form.get("related", "")), _ID_SPLIT),
+        # a form from before the page had facts leaves them as they are
+        facts=tuple(dict.fromkeys(_lines(facts))) if "facts" in form else entry.facts,
     )
     digest = str(form.get("digest", ""))
+    if len(facts) > MAX_FIELD:  # cut short, a fact would no longer be the source's words
+        error = messages.KB_EDIT_TOO_LONG.format(field="依据原文", limit=MAX_FIELD)
+        return _form(request, entry, edit, digest, error=error, status=400)
     try:
         kb = await asyncio.to_thread(save_entry, wb.kb_path, digest, entry.id, edit)
     except EditError as exc:
@@ -77,6 +84,7 @@ def _fields(entry: Entry, edit: EntryEdit) -> list[tuple[str, object, object]]:
         ("answer", entry.answer, edit.answer),
         ("questions", entry.questions, edit.questions),
         ("keywords", entry.keywords, edit.keywords),
+        ("facts", entry.facts, edit.facts),
         ("related", entry.related, edit.related),
     ]
 
@@ -93,7 +101,7 @@ def _digest(wb: Workbench) -> str:
 
 
 def _edit_of(entry: Entry) -> EntryEdit:
-    return EntryEdit(entry.answer, entry.questions, entry.keywords, entry.related)
+    return EntryEdit(entry.answer, entry.questions, entry.keywords, entry.related, entry.facts)
 
 
 def _lines(text: str) -> tuple[str, ...]:

@@ -66,9 +66,13 @@ async def add(request: web.Request) -> web.StreamResponse:
         source=field("source"),
         updated=wb.now().astimezone(LOCAL_TZ).date().isoformat(),
         related=_items(field("related"), _ID_SPLIT),
+        facts=tuple(dict.fromkeys(f.strip() for f in field("facts").splitlines() if f.strip())),
     )
     if not _ID_RE.fullmatch(new.id):
         return _form(request, new, field("digest"), error=messages.WEB_KB_BAD_ID, status=400)
+    if len(str(form.get("facts", ""))) > MAX_FIELD:  # cut short, a fact is not the source's
+        too_long = messages.KB_EDIT_TOO_LONG.format(field="依据原文", limit=MAX_FIELD)
+        return _form(request, new, field("digest"), error=too_long, status=400)
     try:
         await asyncio.to_thread(add_entry, wb.kb_path, field("digest"), new)
     except EditError as exc:
