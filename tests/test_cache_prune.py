@@ -80,7 +80,8 @@ def test_jiebas_own_cache_lives_in_the_private_folder_and_is_pruned(
     newest = _stale(own_cache, "jieba.u{}.cache")
     segmenter = Segmenter()
     mine = jieba_cache(core_dictionary())
-    assert mine.parent == own_cache and mine.stat().st_size > 1_000_000
+    assert mine.parent == own_cache
+    assert mine.stat().st_size > 1_000_000
     assert _names(own_cache, "jieba.u*.cache") == {mine.name, *newest[:KEEP_FILES]}
     assert not list(shared.glob("jieba*")), "nothing of jieba's in the shared temp folder"
     # the next start loads the parsed form instead of parsing the dictionary again
