@@ -115,6 +115,7 @@ def test_matcher_pair_scores_rank_paraphrases_above_unrelated_pairs(
     assert 0 <= scores.min() <= scores.max() <= 100
 
 
+@pytest.mark.slow  # the whole quick accuracy benchmark: ~50 s of CPU, one run per CI
 def test_quick_accuracy_run_reports_every_method() -> None:
     shared_path("eval", "dev.yaml")
     data = accuracy.measure(quick=True, ablation=False)

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.cli import build_parser
@@ -125,6 +126,7 @@ def container_env(tmp_path: Path, base_url: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # a fresh venv-like run of the image's CMD: ~12 s
 def test_the_images_command_answers_and_its_health_check_passes(tmp_path: Path) -> None:
     home = tmp_path / "home"  # the image's WORKDIR: no checkout, no knowledge/ around
     home.mkdir()
