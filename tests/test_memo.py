@@ -114,3 +114,27 @@ def test_a_memo_larger_than_a_batch_is_written_during_the_build_and_complete(
     again = AnalysisMemo("big")
     assert again.analysed(texts, _refuse) == got
     again.save()
+
+
+def test_texts_read_ahead_are_not_analysed_again_and_unknown_ones_once(own_cache: Path) -> None:
+    first = AnalysisMemo("k" * 24)
+    first.analysed(["低保", "补助"], lambda t: Query(t, (t,), t))
+    first.save()
+    memo = AnalysisMemo("k" * 24)
+    memo.prefetch(["低保", "补助", "新词", "低保"])
+    calls: list[str] = []
+
+    def analyse(text: str) -> Query:
+        calls.append(text)
+        return Query(text, tuple(text), text)
+
+    got = memo.analysed(["补助", "新词", "低保", "没读过的"], analyse)
+    tokens = [q.tokens for q in got]
+    assert tokens == [("补助",), ("新", "词"), ("低保",), ("没", "读", "过", "的")]
+    assert calls == ["新词", "没读过的"]  # each once: read ahead, found or not, or looked up
+    memo.save()
+    again = AnalysisMemo("k" * 24)
+    assert [q.tokens for q in again.analysed(["新词", "没读过的"], _refuse)] == [
+        ("新", "词"),
+        ("没", "读", "过", "的"),
+    ]

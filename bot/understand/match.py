@@ -6,7 +6,7 @@ import heapq
 import math
 from array import array
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.knowledge import Entry, KnowledgeBase
@@ -18,7 +18,7 @@ from bot.understand.normalize import normalize_text
 from bot.understand.phonetic import PhoneticCorrector
 from bot.understand.score import Features, combine, fuzzy
 from bot.understand.segment import Segmenter
-from bot.understand.spread import keyword_spread
+from bot.understand.spread import KeywordSpread
 from bot.understand.tuning import (
     ANALYSED_CHARS,
     MAX_CANDIDATES,
@@ -32,6 +32,9 @@ from bot.understand.tuning import (
 )
 from bot.understand.weigh import TokenWeights
 
+# Entries whose texts' analyses are read from the memo in one go (memo.AnalysisMemo.prefetch).
+PREFETCH = 200
+
 
 @dataclass
 class _Doc:
@@ -40,6 +43,12 @@ class _Doc:
     entry_id: str
     example_texts: list[str]
     example_weights: array[float]
+
+
+def _texts(entries: Sequence[Entry]) -> Iterable[str]:
+    """Every text of `entries` that the matcher analyses."""
+    for entry in entries:
+        yield from (*entry.questions, entry.title, *entry.keywords)
 
 
 class Matcher:
@@ -106,6 +115,8 @@ class Matcher:
         # keywords recur across entries (低保, 雨露计划): each is analysed once
         seen: dict[str, Query] = {}
         for i, entry in enumerate(entries):
+            if store and i % PREFETCH == 0:
+                store.prefetch(_texts(entries[i : i + PREFETCH]))
             own = (*entry.questions, entry.title)
             fresh = [k for k in dict.fromkeys(entry.keywords) if k not in seen]
             found = analysed([*own, *fresh], self.analyze)
@@ -124,7 +135,7 @@ class Matcher:
                     self._keyword_entries[key].add(i)
         if store:
             store.save()
-        self._keyword_spread = keyword_spread(self._keyword_entries, texts)
+        self._keyword_spread = KeywordSpread(texts)
         return docs, tokens
 
     def _corrector(self, keywords: set[str]) -> PhoneticCorrector:
