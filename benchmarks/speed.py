@@ -180,6 +180,7 @@ QUERY_PARTS = (
     ("… nearest example (weighted Dice)", "match.py", "_nearest_example"),
     ("… fuzzy ratio over example questions", "score.py", "fuzzy"),
     ("… keyword scan", "match.py", "_keyword_scores"),
+    ("… keyword spread, counted at a keyword's first hit", "spread.py", "_count"),
     ("decision", "decide.py", "decide"),
 )
 STARTUP_PARTS = (
@@ -190,7 +191,6 @@ STARTUP_PARTS = (
     ("homophone index (PhoneticCorrector)", "phonetic.py", "__init__"),
     ("analysing example questions (analyze)", "match.py", "analyze"),
     ("pinyin lookups (pypinyin), within the two rows above", "phonetic.py", "syllables"),
-    ("keyword spread", "match.py", "_spread"),
 )
 
 
