@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot import __version__, messages
 from bot.config import ConfigError, Settings, log_secrets
-from bot.knowledge import KnowledgeError, load_knowledge
+from bot.knowledge import KnowledgeError, fit_opening, load_knowledge
 from bot.logsummary import RepeatSummary
 from bot.privacy import MaskingFilter, SecretFilter
 
@@ -254,7 +254,8 @@ def _verdict(matcher: Matcher, question: str) -> dict[str, object]:
         "id": m.entry_id,
         "score": m.score,
         "candidates": [{"id": c.id, "score": c.score} for c in m.candidates],
-        "answer": entry.answer if entry else None,
+        # as the villager reads it: a yes-only opening (「能，」) only for a yes-or-no question
+        "answer": fit_opening(entry.answer, question) if entry else None,
     }
     if m.referral:
         result["referral"] = m.referral

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from bot.dialogue import DialogueService, User
-from bot.dialogue.opening import YES_OPENING, asks_yes_or_no, fit_opening
 from bot.dialogue.reply import entry_reply
 from bot.knowledge import KnowledgeBase
+from bot.knowledge.opening import YES_OPENING, asks_yes_or_no, fit_opening
 from bot.store import Store
 from bot.understand import Matcher
 from tests.test_cli import run
@@ -144,3 +145,14 @@ def test_piped_console_answers_a_where_question_without_a_yes(tmp_path: Path) ->
     assert "纳入低保兜底" in first
     assert not BARE_YES.match(first)
     assert not first.startswith("能")
+
+
+def test_match_prints_the_answer_as_the_villager_reads_it() -> None:
+    lines = [json.dumps({"q": q}, ensure_ascii=False) for q in ("低保上哪申请", "我家能吃低保不")]
+    code, out, _ = run(["match"], "\n".join(lines) + "\n")
+    assert code == 0
+    where, can = (json.loads(line) for line in out.splitlines())
+    assert where["id"] == can["id"] == "social.dibao"
+    assert not BARE_YES.match(where["answer"]), where["answer"][:20]
+    assert BARE_YES.match(can["answer"]), "a yes-or-no question keeps its yes"
+    assert can["answer"].endswith(where["answer"])

@@ -11,7 +11,7 @@ from telegram.ext import TypeHandler
 from bot import messages
 from bot.config import DEFAULT_KB, Settings
 from bot.dialogue import FLOOD_LIMIT, FloodLimiter
-from bot.dialogue.opening import fit_opening
+from bot.knowledge import fit_opening
 from bot.understand import Matcher
 from handlers.app import build_application
 from handlers.transport import ChatRateLimiter

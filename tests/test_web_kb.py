@@ -16,8 +16,7 @@ import aiohttp
 import pytest
 
 from bot import messages
-from bot.dialogue.opening import fit_opening
-from bot.knowledge import load_knowledge
+from bot.knowledge import fit_opening, load_knowledge
 from bot.review import LOCAL_TZ
 from bot.store import Store
 from bot.understand import Matcher

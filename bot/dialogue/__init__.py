@@ -1,8 +1,8 @@
 """The dialogue core shared by console and Telegram: a villager's message in, a reply out.
 
 `service` runs one turn (match, log, reply), `journal` writes it to the store, `reply` builds
-the channel-neutral reply and its buttons (`opening` fits an answer's first words to the
-question), `context` remembers each chat's topic for
+the channel-neutral reply and its buttons (the answer's opening fitted to the question by
+bot.knowledge.fit_opening), `context` remembers each chat's topic for
 `followup` (with `excerpt`), `chitchat` knows typed menu words, small talk and requests for a
 person, `flood` is the per-villager rate limit, `kinds` names what a reply was and what a
 tap asks for. Adapters use only these names.

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from bot import messages
 from bot.dialogue.excerpt import Aspect, excerpt, whom_fits
 from bot.dialogue.kinds import Said, Tap
-from bot.dialogue.opening import fit_opening
-from bot.knowledge import Category, Entry, KnowledgeBase
+from bot.knowledge import Category, Entry, KnowledgeBase, fit_opening
 from bot.understand import Candidate
 
 MAX_RELATED = 2
