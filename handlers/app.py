@@ -264,8 +264,11 @@ class _Lifecycle:
             kb_path=self._settings.kb_path,
         )
         logger.info("database %s open", self._settings.database_label)
-        if not self._settings.webhook_url:  # a webhook's update is confirmed by answering it
-            self._inbox.bind(self._store)
+        # webhook mode: each posted update is claimed by its id, so that of several instances
+        # behind a load balancer one handles it; not resumed at a start, where an unhandled
+        # one may be in another instance's hands
+        self._inbox.bind(self._store)
+        if not self._settings.webhook_url:
             await self._inbox.resume(app)
         try:
             await app.bot.set_my_commands([BotCommand(c, d) for c, d in _VILLAGER_COMMANDS])

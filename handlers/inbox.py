@@ -64,6 +64,22 @@ class Inbox:
         logger.info("%d update(s) fetched again were already in the inbox", len(known))
         return tuple(Update(update_id=u.update_id) if u.update_id in known else u for u in updates)
 
+    async def claim(self, update_id: int, raw: str) -> bool:
+        """Claim a webhook update (its JSON `raw`) by its id; whether this instance handles it.
+
+        False when the id is in the inbox already: handled, or being handled by another
+        instance behind the same load balancer (Telegram re-sent it after a timeout). True when
+        it is new, and when the inbox cannot be written (handled unsaved, as polling does).
+        """
+        store = self._store
+        if store is None:
+            return True
+        known = await store.keep_updates([(update_id, raw)], _now())
+        if known is None or update_id not in known:
+            return True
+        logger.info("update %s was already in the inbox: acknowledged, not handled", update_id)
+        return False
+
     async def done(self, update: object) -> None:
         """Mark `update` handled (its content is erased from the inbox)."""
         store = self._store

@@ -1,0 +1,144 @@
+"""Several `policybot serve` instances, one bot (issue 11.3): webhook instances on one store
+claim each update by its id, so a burst posted to all of them is answered once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.config import webhook_secret
+from bot.store import is_postgres_url
+from tests.fakes.botapi import TOKEN, FakeBotAPI, message_update, running_fake, wait_until
+from tests.test_crash import QUESTIONS, exported, user_key
+from tests.test_telegram_serve import free_port, serve_env, serving, stop
+from tests.test_webhook import _listening
+
+PATH = "/policybot/hook"
+VILLAGERS = range(9101, 9141)  # 40 villagers, one question each, update ids 1…40
+
+
+@dataclass
+class Instance:
+    """One serving webhook instance: its port and its environment."""
+
+    port: int
+    env: dict[str, str]
+    log: Path
+
+
+def question_of(villager: int) -> str:
+    return QUESTIONS[villager % len(QUESTIONS)]
+
+
+def body_of(villager: int) -> bytes:
+    update = {"update_id": villager - VILLAGERS[0] + 1, **message_update(villager)}
+    update["message"]["text"] = question_of(villager)
+    return json.dumps(update, ensure_ascii=False).encode()
+
+
+def post(port: int, body: bytes) -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{PATH}", body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    request.add_header("X-Telegram-Bot-Api-Secret-Token", webhook_secret(TOKEN))
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@contextmanager
+def instances(
+    tmp_path: Path, fake: FakeBotAPI, target: Path | str, n: int = 2
+) -> Iterator[list[Instance]]:
+    """`n` webhook instances of `policybot serve` on one store, serving until the end."""
+    with ExitStack() as stack:
+        started = []
+        for i in range(n):
+            folder = tmp_path / f"instance{i}"
+            folder.mkdir()
+            port = free_port()
+            env = serve_env(
+                folder,
+                fake,
+                POLICYBOT_DB=str(target),
+                POLICYBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}{PATH}",
+                PORT=str(port),
+            )
+            proc = stack.enter_context(serving(folder, env))
+            started.append((proc, Instance(port, env, folder / "serve.log")))
+        for proc, instance in started:
+            assert wait_until(lambda p=instance.port: _listening(p), timeout=90), proc.poll()
+        yield [instance for _, instance in started]
+        assert [stop(proc) for proc, _ in started] == [0] * n
+
+
+_COUNTS = (
+    "SELECT COUNT(*) FROM inbox",
+    "SELECT COUNT(*) FROM inbox WHERE handled_at IS NOT NULL AND raw IS NULL",
+)
+
+
+def inbox(target: Path | str) -> tuple[int, int]:
+    """(updates in the inbox, of them handled with their content erased)."""
+    if not is_postgres_url(target):
+        with sqlite3.connect(target) as conn:
+            total, handled = (int(conn.execute(sql).fetchone()[0]) for sql in _COUNTS)
+        return total, handled
+
+    async def ask() -> tuple[int, int]:
+        import asyncpg
+
+        conn = await asyncpg.connect(str(target))
+        try:
+            total, handled = [int(await conn.fetchval(sql)) for sql in _COUNTS]
+        finally:
+            await conn.close()
+        return total, handled
+
+    return asyncio.run(ask())
+
+
+def replies(fake: FakeBotAPI) -> Counter[int]:
+    return Counter(c.chat_id for c in fake.messages() if c.chat_id in VILLAGERS)
+
+
+@pytest.mark.slow
+def test_a_burst_posted_to_two_webhook_instances_is_answered_and_logged_once(
+    tmp_path: Path, db_target: Path | str
+) -> None:
+    with running_fake() as fake, instances(tmp_path, fake, db_target) as (first, second):
+        # every update to both instances at once: Telegram re-sending it to the other
+        # instance after a timeout, while the first is still on it
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(
+                pool.map(
+                    post,
+                    [p for _ in VILLAGERS for p in (first.port, second.port)],
+                    [body_of(v) for v in VILLAGERS for _ in (0, 1)],
+                )
+            )
+        assert statuses == [200] * (2 * len(VILLAGERS))  # both acknowledge: Telegram forgets it
+        # every update handled (marked in the inbox when its handlers are done): no reply
+        # can still be on its way
+        done = (len(VILLAGERS), len(VILLAGERS))
+        assert wait_until(lambda: inbox(db_target) == done, timeout=120), inbox(db_target)
+        got = replies(fake)
+        rows = exported(first.env, tmp_path / "log.csv")
+        logs = first.log.read_text(encoding="utf-8") + second.log.read_text(encoding="utf-8")
+    assert got == Counter(dict.fromkeys(VILLAGERS, 1))
+    asked = Counter((r["user_key"], r["text"]) for r in rows)
+    assert asked == Counter({(user_key(v), question_of(v)): 1 for v in VILLAGERS})
+    assert "acknowledged, not handled" in logs
+    assert "Traceback" not in logs
