@@ -35,6 +35,7 @@ from handlers import staff, villager
 from handlers.confirmations import STAFF_BUTTON_PREFIX
 from handlers.errors import drop_invalid_token_traceback, error_handler, redact_token
 from handlers.inbox import GracefulApplication, Inbox, InboxUpdateProcessor
+from handlers.lease import PollingLease
 from handlers.polling import TolerantBot
 from handlers.reach import BotApiUnreachable, proxied, reach_bot_api, where
 from handlers.runtime import RUNTIME_KEY, Callback, Runtime
@@ -249,11 +250,14 @@ class _Lifecycle:
         self._upkeep_interval = upkeep_interval
         self._flood = flood
         self._store: Store | None = None
-        self._upkeep: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._lease = PollingLease(settings.require_token())
 
     async def post_init(self, app: PTBApplication) -> None:
         # recover: a corrupt log is moved aside and a fresh one started; villagers come first
         self._store = await Store.open(self._settings.database, recover=True)
+        if not self._settings.webhook_url:  # before the first getUpdates
+            await self._lease.take(self._store)
         rt = app.bot_data[RUNTIME_KEY] = Runtime(
             # hand-offs only where someone reads them: the admins get each in a private chat
             service=DialogueService(
@@ -275,16 +279,17 @@ class _Lifecycle:
         except TelegramError as exc:
             logger.warning("could not set the command menu: %s", exc)
         watch = await asyncio.to_thread(KnowledgeWatch, self._settings.kb_path)
-        self._upkeep = asyncio.create_task(
-            upkeep_forever(app.bot, rt, watch, self._upkeep_interval), name="policybot-upkeep"
-        )
+        upkeep = upkeep_forever(app.bot, rt, watch, self._upkeep_interval)
+        renew = self._lease.keep(self._store, app.stop_running)  # returns at once if not held
+        self._tasks = [asyncio.create_task(upkeep), asyncio.create_task(renew)]
 
     async def post_shutdown(self, app: PTBApplication) -> None:
-        if self._upkeep is not None:
-            self._upkeep.cancel()
-            await asyncio.gather(self._upkeep, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._store is not None:
             self._inbox.bind(None)
+            await self._lease.drop(self._store)
             await self._store.close()
             self._store = None
             logger.info("database closed")

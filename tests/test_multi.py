@@ -1,10 +1,12 @@
 """Several `policybot serve` instances, one bot (issue 11.3): webhook instances on one store
-claim each update by its id, so a burst posted to all of them is answered once."""
+claim each update by its id, so a burst posted to all of them is answered once; a second long
+poller on the same token refuses to start while the first goes on answering."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sqlite3
 import urllib.error
 import urllib.request
@@ -21,7 +23,7 @@ from bot.config import webhook_secret
 from bot.store import is_postgres_url
 from tests.fakes.botapi import TOKEN, FakeBotAPI, message_update, running_fake, wait_until
 from tests.test_crash import QUESTIONS, exported, user_key
-from tests.test_telegram_serve import free_port, serve_env, serving, stop
+from tests.test_telegram_serve import free_port, serve_env, serve_once, serving, stop
 from tests.test_webhook import _listening
 
 PATH = "/policybot/hook"
@@ -142,3 +144,64 @@ def test_a_burst_posted_to_two_webhook_instances_is_answered_and_logged_once(
     assert asked == Counter({(user_key(v), question_of(v)): 1 for v in VILLAGERS})
     assert "acknowledged, not handled" in logs
     assert "Traceback" not in logs
+
+
+@pytest.mark.slow
+def test_a_second_long_poller_on_the_token_refuses_to_start_and_the_first_keeps_answering(
+    tmp_path: Path, db_target: Path | str
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    with running_fake() as fake:
+        env = serve_env(first, fake, POLICYBOT_DB=str(db_target))
+        with serving(first, env) as proc:
+            assert wait_until(lambda: bool(fake.calls("getUpdates")), timeout=90)
+            fake.push(message_update(9201, text="低保咋申请"))
+            assert wait_until(lambda: bool(fake.messages(9201)), timeout=30)
+            # the same token on the same database, as an operator starting it twice
+            env2 = serve_env(second, fake, POLICYBOT_DB=str(db_target))
+            refused = serve_once({**env2, "POLICYBOT_LOG_LEVEL": "WARNING"})
+            fake.push(message_update(9202, text="雨露计划补多少钱"))
+            assert wait_until(lambda: bool(fake.messages(9202)), timeout=30)
+            assert proc.poll() is None
+            assert stop(proc) == 0
+        log = (first / "serve.log").read_text(encoding="utf-8")
+        # the first stopped cleanly and gave its lease up: the next start need not wait
+        with serving(second, env2) as proc:
+            fake.push(message_update(9203, text="低保咋申请"))
+            assert wait_until(lambda: bool(fake.messages(9203)), timeout=90)
+            assert stop(proc) == 0
+        answered = [c.chat_id for c in fake.messages()]
+    assert refused.returncode == 2
+    [line] = refused.stderr.splitlines()
+    assert "already long polling this bot's token" in line
+    assert TOKEN not in line
+    assert refused.stdout == ""
+    print(line)
+    assert answered == [9201, 9202, 9203]
+    assert "Traceback" not in log
+    assert "took over long polling" not in log
+
+
+@pytest.mark.slow
+def test_a_poller_killed_with_sigkill_does_not_hold_up_its_restart_on_the_same_host(
+    tmp_path: Path, db_target: Path | str
+) -> None:
+    with running_fake() as fake:
+        env = serve_env(tmp_path, fake, POLICYBOT_DB=str(db_target))
+        with serving(tmp_path, env) as proc:
+            assert wait_until(lambda: bool(fake.calls("getUpdates")), timeout=90)
+            proc.send_signal(signal.SIGKILL)
+            assert proc.wait(timeout=30) == -signal.SIGKILL
+        # its lease has not run out: its process is seen to be gone
+        restarted = tmp_path / "restarted"
+        restarted.mkdir()
+        with serving(restarted, env) as proc:
+            fake.push(message_update(9301, text="低保咋申请"))
+            assert wait_until(lambda: bool(fake.messages(9301)) or proc.poll() is not None, 90)
+            assert proc.poll() is None, (restarted / "serve.log").read_text(encoding="utf-8")
+            assert stop(proc) == 0
+        log = (restarted / "serve.log").read_text(encoding="utf-8")
+    assert "no longer running" in log
+    assert len(fake.messages(9301)) == 1

@@ -181,6 +181,20 @@ async def _v8(db: MigrationDb) -> None:
     await db.commit()
 
 
+async def _v9(db: MigrationDb) -> None:
+    """Leases: long polling's, so that a second instance on one bot token refuses to start."""
+    await db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at INTEGER NOT NULL  -- Unix seconds
+        );
+        """
+    )
+    await db.commit()
+
+
 # Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
 # Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
 # released one: append a new one.
@@ -193,5 +207,6 @@ MIGRATIONS: tuple[Callable[[MigrationDb], Awaitable[None]], ...] = (
     _v6,
     _v7,
     _v8,
+    _v9,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
