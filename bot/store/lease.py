@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.store.connection import Connection
 
+INSTANCE = "instance:"  # a running instance's own lease: INSTANCE + its holder name
 _READ = "SELECT holder, expires_at FROM leases WHERE name = ?"
 _TAKE = "INSERT OR IGNORE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)"
 # compare and set: of two instances taking an expired lease at once, one changes the row
@@ -67,3 +68,8 @@ class LeaseStore(Connection):
             await self._db.execute(
                 "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)
             )
+
+
+def instance_lease(holder: str) -> str:
+    """The name of the lease showing that instance `holder` is running."""
+    return f"{INSTANCE}{holder}"

@@ -182,7 +182,8 @@ async def _v8(db: MigrationDb) -> None:
 
 
 async def _v9(db: MigrationDb) -> None:
-    """Leases: long polling's, so that a second instance on one bot token refuses to start."""
+    """Several instances: leases (long polling's, one per token; each webhook instance's, to
+    show it alive), and which instance holds each inbox update (adopted once it is gone)."""
     await db.executescript(
         """
         CREATE TABLE IF NOT EXISTS leases (
@@ -192,6 +193,10 @@ async def _v9(db: MigrationDb) -> None:
         );
         """
     )
+    async with db.execute("PRAGMA table_info(inbox)") as cursor:
+        columns = {str(row[1]) for row in await cursor.fetchall()}
+    if "holder" not in columns:
+        await db.execute("ALTER TABLE inbox ADD COLUMN holder TEXT")
     await db.commit()
 
 

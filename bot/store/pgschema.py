@@ -109,6 +109,7 @@ CREATE TABLE IF NOT EXISTS leases (
     holder {_T} NOT NULL,
     expires_at BIGINT NOT NULL
 );
+ALTER TABLE inbox ADD COLUMN IF NOT EXISTS holder {_T};
 """
 
 
