@@ -1,4 +1,5 @@
-"""One long poller per bot token: a lease in the store, taken at the start and renewed.
+"""Leases in the store, taken at the start and renewed: one long poller per bot token, and
+each webhook instance's own (while it is alive, nobody adopts the updates it claimed).
 
 Telegram lets one getUpdates run per token; a second poller makes it end the other's poll with
 409 Conflict, both instances then keep getting it, and each update goes to whichever asked
@@ -18,10 +19,10 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.config import ConfigError
-from bot.store import Store, StoreUnavailable
+from bot.store import Store, StoreUnavailable, instance_lease
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +34,25 @@ class AnotherPoller(ConfigError):
     """Another instance is polling the same bot token (its lease is alive)."""
 
 
-class PollingLease:
-    """This instance's lease on long polling for one token."""
+class Lease:
+    """One lease this instance takes and renews: long polling's for a token, or its own."""
 
-    def __init__(self, token: str) -> None:
-        """The lease for `token`, held by this process once taken."""
-        digest = hashlib.sha256(token.encode()).hexdigest()[:16]
-        self.name = f"polling:{digest}"
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    def __init__(self, name: str, holder: str) -> None:
+        """The lease `name`, held by `holder` (this process) once taken."""
+        self.name = name
+        self.holder = holder
         self.held = False
+
+    @classmethod
+    def polling(cls, token: str) -> Lease:
+        """The lease on long polling `token` (named by a hash of it)."""
+        return cls(f"polling:{hashlib.sha256(token.encode()).hexdigest()[:16]}", _holder())
+
+    @classmethod
+    def instance(cls) -> Lease:
+        """A webhook instance's own lease: alive while it is held."""
+        holder = _holder()
+        return cls(instance_lease(holder), holder)
 
     async def take(self, store: Store) -> None:
         """Take the lease; raise AnotherPoller when another live instance holds it.
@@ -68,9 +79,15 @@ class PollingLease:
                 f" webhook mode). If it was killed, its lease runs out in {held.expires_in} s"
             )
 
-    async def keep(self, store: Store, lost: Callable[[], object]) -> None:
-        """Renew the lease every RENEW_EVERY seconds until cancelled; call `lost` when another
-        instance took it (this one was stalled past its expiry). Returns at once if not held."""
+    async def keep(
+        self,
+        store: Store,
+        lost: Callable[[], object],
+        renewed: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """Renew the lease every RENEW_EVERY seconds until cancelled (and then await
+        `renewed`); call `lost` when another instance took it (this one was stalled past its
+        expiry). Returns at once if not held."""
         failing = False
         while self.held:
             await asyncio.sleep(RENEW_EVERY)
@@ -86,6 +103,8 @@ class PollingLease:
                 logger.error("another instance (%s) took over long polling: stopping", held.holder)
                 self.held = False
                 lost()
+            elif renewed is not None:
+                await renewed()
 
     async def drop(self, store: Store) -> None:
         """Give the lease up at a clean stop, so that the next start need not wait."""
@@ -96,6 +115,11 @@ class PollingLease:
             await store.drop_lease(self.name, self.holder)
         except StoreUnavailable as exc:
             logger.warning("cannot drop the polling lease (it runs out by itself): %s", exc)
+
+
+def _holder() -> str:
+    """This process's name in leases and the inbox: host, process id and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def _gone(holder: str) -> bool:

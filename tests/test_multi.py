@@ -8,6 +8,7 @@ import asyncio
 import json
 import signal
 import sqlite3
+import subprocess
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -28,6 +29,8 @@ from tests.test_webhook import _listening
 
 PATH = "/policybot/hook"
 VILLAGERS = range(9101, 9141)  # 40 villagers, one question each, update ids 1…40
+# the kill test's burst: long enough at Telegram's ~30 messages/s to be cut a fifth of the way
+BURST = range(9401, 9551)
 
 
 @dataclass
@@ -37,14 +40,22 @@ class Instance:
     port: int
     env: dict[str, str]
     log: Path
+    proc: subprocess.Popen[bytes]
+    killed: bool = False
+
+    def kill(self) -> None:
+        """SIGKILL it, as the OOM killer or a pulled plug does."""
+        self.killed = True
+        self.proc.send_signal(signal.SIGKILL)
+        assert self.proc.wait(timeout=30) == -signal.SIGKILL
 
 
 def question_of(villager: int) -> str:
     return QUESTIONS[villager % len(QUESTIONS)]
 
 
-def body_of(villager: int) -> bytes:
-    update = {"update_id": villager - VILLAGERS[0] + 1, **message_update(villager)}
+def body_of(villager: int, first: int = VILLAGERS[0]) -> bytes:
+    update = {"update_id": villager - first + 1, **message_update(villager)}
     update["message"]["text"] = question_of(villager)
     return json.dumps(update, ensure_ascii=False).encode()
 
@@ -79,11 +90,12 @@ def instances(
                 PORT=str(port),
             )
             proc = stack.enter_context(serving(folder, env))
-            started.append((proc, Instance(port, env, folder / "serve.log")))
+            started.append((proc, Instance(port, env, folder / "serve.log", proc)))
         for proc, instance in started:
             assert wait_until(lambda p=instance.port: _listening(p), timeout=90), proc.poll()
         yield [instance for _, instance in started]
-        assert [stop(proc) for proc, _ in started] == [0] * n
+        for proc, instance in started:
+            assert instance.killed or stop(proc) == 0
 
 
 _COUNTS = (
@@ -112,8 +124,13 @@ def inbox(target: Path | str) -> tuple[int, int]:
     return asyncio.run(ask())
 
 
-def replies(fake: FakeBotAPI) -> Counter[int]:
-    return Counter(c.chat_id for c in fake.messages() if c.chat_id in VILLAGERS)
+def replies(fake: FakeBotAPI, villagers: range = VILLAGERS) -> Counter[int]:
+    return Counter(c.chat_id for c in fake.messages() if c.chat_id in villagers)
+
+
+def post_all(port: int, villagers: range) -> list[int]:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda v: post(port, body_of(v, villagers[0])), villagers))
 
 
 @pytest.mark.slow
@@ -205,3 +222,36 @@ def test_a_poller_killed_with_sigkill_does_not_hold_up_its_restart_on_the_same_h
         log = (restarted / "serve.log").read_text(encoding="utf-8")
     assert "no longer running" in log
     assert len(fake.messages(9301)) == 1
+
+
+@pytest.mark.slow
+def test_a_webhook_instance_killed_mid_burst_loses_nothing_the_survivor_adopts_its_updates(
+    tmp_path: Path, db_target: Path | str
+) -> None:
+    with running_fake() as fake, instances(tmp_path, fake, db_target) as (first, second):
+        assert post_all(first.port, BURST) == [200] * len(BURST)  # the balancer chose one
+        assert wait_until(lambda: replies(fake, BURST).total() >= 15, timeout=60)
+        first.kill()
+        before = replies(fake, BURST).total()
+        assert before < len(BURST), "the burst ended before the kill"
+        total, marked = inbox(db_target)
+        assert total == len(BURST)
+        # Telegram sends again what it had no answer to; here all of it, to the survivor
+        assert post_all(second.port, BURST) == [200] * len(BURST)
+        # the killed instance's lease runs out: the survivor adopts what it left unhandled
+        done = (len(BURST), len(BURST))
+        assert wait_until(lambda: inbox(db_target) == done, timeout=120), inbox(db_target)
+        got = replies(fake, BURST)
+        rows = exported(second.env, tmp_path / "log.csv")
+        log = second.log.read_text(encoding="utf-8")
+    lost = [v for v in BURST if got[v] == 0]
+    twice = got.total() - len(BURST)
+    print(f"killed after {before} replies, {marked} marked: lost {len(lost)}, twice {twice}")
+    assert lost == []
+    # answered twice: only replies sent before the kill whose update was not marked handled
+    assert twice <= before - marked
+    assert {(user_key(v), question_of(v)) for v in BURST} <= {
+        (r["user_key"], r["text"]) for r in rows
+    }
+    assert "left unhandled by a stopped instance" in log
+    assert "Traceback" not in log
