@@ -35,6 +35,7 @@ from handlers import staff, villager
 from handlers.confirmations import STAFF_BUTTON_PREFIX
 from handlers.errors import drop_invalid_token_traceback, error_handler, redact_token
 from handlers.inbox import GracefulApplication, Inbox, InboxUpdateProcessor
+from handlers.lease import Lease
 from handlers.polling import TolerantBot
 from handlers.reach import BotApiUnreachable, proxied, reach_bot_api, where
 from handlers.runtime import RUNTIME_KEY, Callback, Runtime
@@ -249,11 +250,15 @@ class _Lifecycle:
         self._upkeep_interval = upkeep_interval
         self._flood = flood
         self._store: Store | None = None
-        self._upkeep: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        webhook = bool(settings.webhook_url)
+        self._lease = Lease.instance() if webhook else Lease.polling(settings.require_token())
 
     async def post_init(self, app: PTBApplication) -> None:
         # recover: a corrupt log is moved aside and a fresh one started; villagers come first
         self._store = await Store.open(self._settings.database, recover=True)
+        webhook = bool(self._settings.webhook_url)
+        await self._lease.take(self._store)  # polling: before the first getUpdates
         rt = app.bot_data[RUNTIME_KEY] = Runtime(
             # hand-offs only where someone reads them: the admins get each in a private chat
             service=DialogueService(
@@ -264,24 +269,31 @@ class _Lifecycle:
             kb_path=self._settings.kb_path,
         )
         logger.info("database %s open", self._settings.database_label)
-        if not self._settings.webhook_url:  # a webhook's update is confirmed by answering it
-            self._inbox.bind(self._store)
-            await self._inbox.resume(app)
+        # webhook mode: each posted update is claimed by its id, so that of several instances
+        # behind a load balancer one handles it; those of an instance that stopped (or was
+        # killed: its lease ran out) are adopted by one survivor, never resumed at a start
+        self._inbox.bind(self._store, self._lease.holder if webhook else None)
+        await (self._inbox.adopt(app) if webhook else self._inbox.resume(app))
         try:
             await app.bot.set_my_commands([BotCommand(c, d) for c, d in _VILLAGER_COMMANDS])
         except TelegramError as exc:
             logger.warning("could not set the command menu: %s", exc)
         watch = await asyncio.to_thread(KnowledgeWatch, self._settings.kb_path)
-        self._upkeep = asyncio.create_task(
-            upkeep_forever(app.bot, rt, watch, self._upkeep_interval), name="policybot-upkeep"
-        )
+        upkeep = upkeep_forever(app.bot, rt, watch, self._upkeep_interval)
+        adopt = (lambda: self._inbox.adopt(app)) if webhook else None
+        renew = self._lease.keep(self._store, app.stop_running, adopt)
+        self._tasks = [
+            asyncio.create_task(upkeep, name="policybot-upkeep"),
+            asyncio.create_task(renew, name="policybot-lease"),
+        ]
 
     async def post_shutdown(self, app: PTBApplication) -> None:
-        if self._upkeep is not None:
-            self._upkeep.cancel()
-            await asyncio.gather(self._upkeep, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._store is not None:
             self._inbox.bind(None)
+            await self._lease.drop(self._store)
             await self._store.close()
             self._store = None
             logger.info("database closed")

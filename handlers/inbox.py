@@ -20,7 +20,7 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.ext import Application
 
-from bot.store import Store
+from bot.store import Store, StoreUnavailable
 from handlers.transport import PerChatUpdateProcessor
 
 logger = logging.getLogger(__name__)
@@ -43,11 +43,14 @@ class Inbox:
     def __init__(self) -> None:
         """Nothing kept until a store is bound."""
         self._store: Store | None = None
+        self._holder: str | None = None
         self._handled = 0
 
-    def bind(self, store: Store | None) -> None:
-        """Keep updates in `store` from now on (None: stop, before the store closes)."""
+    def bind(self, store: Store | None, holder: str | None = None) -> None:
+        """Keep updates in `store` from now on (None: stop, before the store closes); a
+        webhook instance claims them as `holder`."""
         self._store = store
+        self._holder = holder
 
     async def keep(self, updates: Sequence[Update]) -> tuple[Update, ...]:
         """Write the batch to the inbox; return it with updates seen before made bare.
@@ -63,6 +66,22 @@ class Inbox:
             return tuple(updates)
         logger.info("%d update(s) fetched again were already in the inbox", len(known))
         return tuple(Update(update_id=u.update_id) if u.update_id in known else u for u in updates)
+
+    async def claim(self, update_id: int, raw: str) -> bool:
+        """Claim a webhook update (its JSON `raw`) by its id; whether this instance handles it.
+
+        False when the id is in the inbox already: handled, or being handled by another
+        instance behind the same load balancer (Telegram re-sent it after a timeout). True when
+        it is new, and when the inbox cannot be written (handled unsaved, as polling does).
+        """
+        store = self._store
+        if store is None:
+            return True
+        known = await store.keep_updates([(update_id, raw)], _now(), self._holder)
+        if known is None or update_id not in known:
+            return True
+        logger.info("update %s was already in the inbox: acknowledged, not handled", update_id)
+        return False
 
     async def done(self, update: object) -> None:
         """Mark `update` handled (its content is erased from the inbox)."""
@@ -95,6 +114,29 @@ class Inbox:
         if queued:
             logger.warning("resuming %d update(s) fetched before the last stop", queued)
         return queued
+
+    async def adopt(self, app: Application[Any, Any, Any, Any, Any, Any]) -> int:
+        """Queue the unhandled updates of webhook instances that stopped or were killed (their
+        lease is gone), each adopted by exactly one survivor; return how many this one took."""
+        store, me = self._store, self._holder
+        if store is None or me is None:
+            return 0
+        adopted = 0
+        try:
+            for update_id, raw, was in await store.orphaned_updates(me):
+                if not await store.adopt_update(update_id, was, me):
+                    continue  # another survivor was first
+                update = _read(update_id, raw, app.bot)
+                if update is None:
+                    await store.mark_handled(update_id, _now())
+                    continue
+                await app.update_queue.put(update)
+                adopted += 1
+        except StoreUnavailable as exc:
+            logger.warning("cannot adopt the updates of a stopped instance: %s", exc)
+        if adopted:
+            logger.warning("adopted %d update(s) left unhandled by a stopped instance", adopted)
+        return adopted
 
 
 def _read(update_id: int, raw: str | None, bot: Bot) -> Update | None:

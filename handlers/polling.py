@@ -43,6 +43,11 @@ class TolerantBot(ExtBot[None]):
         logging.getLogger("telegram.Bot").addFilter(_HidePtbParseError())
         logging.getLogger("telegram.ext.ExtBot").addFilter(_HidePtbParseError())
 
+    @property
+    def inbox(self) -> Inbox:
+        """Where fetched (or, in webhook mode, posted) updates are kept until handled."""
+        return self._inbox
+
     async def get_updates(
         self,
         offset: int | None = None,

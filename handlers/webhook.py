@@ -19,8 +19,11 @@ from http import HTTPStatus
 from typing import Any
 
 import tornado.web
+from telegram import Update
 from telegram.ext import _updater
 from telegram.ext._utils.webhookhandler import TelegramHandler, WebhookAppClass
+
+from handlers.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +77,25 @@ class GuardedTelegramHandler(TelegramHandler):
             self._refuse(HTTPStatus.BAD_REQUEST)
             return
         self.request.body = bytes(self._body)
+        if not await self._claim():
+            self.set_status(HTTPStatus.OK)  # another instance has it: Telegram may forget it
+            return
         await super().post()
+
+    async def _claim(self) -> bool:
+        """Claim the update in the store's inbox: whether this instance is to handle it.
+
+        A body that is not an update is left to PTB (it answers 400, nothing is kept).
+        """
+        inbox = getattr(self.bot, "inbox", None)
+        try:
+            data = json.loads(self.request.body)
+            update = Update.de_json(data, self.bot)
+        except Exception:  # whatever PTB cannot read, it refuses below
+            return True
+        if not isinstance(inbox, Inbox) or update is None:
+            return True
+        return await inbox.claim(update.update_id, self.request.body.decode("utf-8"))
 
     def _refuse(self, status: HTTPStatus) -> None:
         self._refused = True

@@ -46,6 +46,7 @@ TABLES = [
     "audit",
     "feedback",
     "inbox",
+    "leases",
     "questions",
     "staff",
     "unanswered",

@@ -7,7 +7,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from bot.store import Store
+from bot.store import Store, instance_lease
 
 AT = "2026-01-01T00:00:00+00:00"
 
@@ -78,6 +78,48 @@ async def test_two_connections_keeping_one_batch_at_once_claim_each_update_once(
             assert new[0] | new[1] == ids
             assert new[0] & new[1] == set(), f"round {round_}: both claimed {new[0] & new[1]}"
         assert len(await first.unhandled_updates()) == 20 * 30
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_updates_held_by_an_instance_whose_lease_is_gone_are_adopted_once(
+    db_target: Path | str,
+) -> None:
+    now = 1_800_000_000
+    async with await Store.open(db_target) as store:
+        await store.keep_updates([(1, "{1}")], AT, "alive")
+        await store.keep_updates([(2, "{2}"), (3, "{3}")], AT, "killed")
+        await store.keep_updates([(4, "{4}")], AT)  # long polling's: resumed at its start
+        await store.keep_updates([(5, "{5}")], AT, "killed")
+        await store.mark_handled(5, AT)
+        assert await store.take_lease(instance_lease("alive"), "alive", 30, now=now) is None
+        assert await store.take_lease(instance_lease("me"), "me", 30, now=now) is None
+        assert await store.orphaned_updates("me", now=now) == [
+            (2, "{2}", "killed"),
+            (3, "{3}", "killed"),
+        ]
+        assert await store.adopt_update(2, "killed", "me")
+        assert not await store.adopt_update(2, "killed", "other")  # moved already
+        assert await store.orphaned_updates("me", now=now) == [(3, "{3}", "killed")]
+        # its lease runs out: what "alive" holds is orphaned too; never one's own
+        assert [i for i, _, _ in await store.orphaned_updates("me", now=now + 31)] == [1, 3]
+        assert [i for i, _, _ in await store.orphaned_updates("killed", now=now)] == []
+
+
+async def test_two_instances_adopting_the_same_orphans_at_once_adopt_each_once(
+    db_target: Path | str,
+) -> None:
+    first, second = await Store.open(db_target), await Store.open(db_target)
+    try:
+        await first.keep_updates([(i, "{}") for i in range(1, 41)], AT, "killed")
+        orphans = await first.orphaned_updates("a")
+        assert len(orphans) == 40
+        won = await asyncio.gather(
+            *(first.adopt_update(i, was, "a") for i, _, was in orphans),
+            *(second.adopt_update(i, was, "b") for i, _, was in orphans),
+        )
+        assert sum(won) == 40
     finally:
         await first.close()
         await second.close()

@@ -3,6 +3,7 @@ question log, feedback, the editors' queue and the schema with its migrations.""
 
 from bot.store.boundary import StoreUnavailable
 from bot.store.copy import CopyRefused, copy_to_postgres
+from bot.store.lease import Held, instance_lease
 from bot.store.log import BACKLOG_LIMIT, BUSY_TIMEOUT, RETRY_INTERVAL, Store
 from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from bot.store.pg import is_postgres_url
@@ -45,6 +46,7 @@ __all__ = [
     "AuditEntry",
     "CopyRefused",
     "CorruptDatabase",
+    "Held",
     "Logged",
     "LoggedQuestion",
     "NotOurDatabase",
@@ -55,6 +57,7 @@ __all__ = [
     "StoreUnavailable",
     "StoreUnhealthy",
     "copy_to_postgres",
+    "instance_lease",
     "is_postgres_url",
     "migrate",
     "probe",

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from bot.store.connection import Connection
 from bot.store.driver import DRIVER_ERRORS
+from bot.store.lease import INSTANCE
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,14 @@ logger = logging.getLogger(__name__)
 HANDLED_KEPT = 10_000
 # after a failed inbox write, seconds before the next try (as the question log's backlog)
 INBOX_RETRY_S = 5.0
-_KEEP = "INSERT OR IGNORE INTO inbox (update_id, raw, fetched_at) VALUES (?, ?, ?)"
+_KEEP = "INSERT OR IGNORE INTO inbox (update_id, raw, fetched_at, holder) VALUES (?, ?, ?, ?)"
+# unhandled updates held by an instance whose lease is gone (dropped at its stop, or expired)
+_ORPHANS = (
+    "SELECT update_id, raw, holder FROM inbox WHERE handled_at IS NULL AND holder IS NOT NULL"
+    " AND holder != ? AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.name = ? || inbox.holder"
+    " AND leases.expires_at > ?) ORDER BY update_id"
+)
+_ADOPT = "UPDATE inbox SET holder = ? WHERE update_id = ? AND holder = ? AND handled_at IS NULL"
 
 
 class InboxStore(Connection):
@@ -38,13 +46,15 @@ class InboxStore(Connection):
         question log write behind it)."""
         return self._inbox_failing and time.monotonic() < self._inbox_retry_at
 
-    async def keep_updates(self, updates: Sequence[tuple[int, str]], at: str) -> set[int] | None:
+    async def keep_updates(
+        self, updates: Sequence[tuple[int, str]], at: str, holder: str | None = None
+    ) -> set[int] | None:
         """Write `(update_id, json)` pairs not in the inbox yet; return the ids that were there.
 
         An id is claimed by its insert, so of several instances (or connections) keeping one
         update at once exactly one finds it new: the others wait for its commit and see it
-        known. None when the inbox cannot be written (the batch is then handled at most once;
-        logged once until it works again).
+        known. `holder` names the claiming instance (webhook mode). None when the inbox cannot
+        be written (the batch is then handled at most once; logged once until it works again).
         """
         if self._inbox_resting():
             return None
@@ -54,7 +64,7 @@ class InboxStore(Connection):
                 # in id order: two instances inserting one batch never wait on each other in a
                 # circle (a deadlock PostgreSQL would break by failing one)
                 for update_id, raw in sorted(updates):
-                    if not await self._db.execute(_KEEP, (update_id, raw, at)):
+                    if not await self._db.execute(_KEEP, (update_id, raw, at, holder)):
                         known.add(update_id)
         except DRIVER_ERRORS as exc:
             self._inbox_failed("cannot write the inbox (%s): updates are handled unsaved", exc)
@@ -81,6 +91,21 @@ class InboxStore(Connection):
             "SELECT update_id, raw FROM inbox WHERE handled_at IS NULL ORDER BY update_id"
         )
         return [(int(i), None if raw is None else str(raw)) for i, raw in rows]
+
+    async def orphaned_updates(
+        self, holder: str, *, now: float | None = None
+    ) -> list[tuple[int, str | None, str]]:
+        """Unhandled updates another instance claimed and whose lease is gone (it stopped or
+        was killed): `(update_id, json, its holder)`, oldest first; `holder` is the asker."""
+        at = int(time.time() if now is None else now)
+        rows = await self._db.fetchall(_ORPHANS, (holder, INSTANCE, at))
+        return [(int(i), None if raw is None else str(raw), str(was)) for i, raw, was in rows]
+
+    async def adopt_update(self, update_id: int, was: str, holder: str) -> bool:
+        """Move an orphaned update from `was` to `holder`; whether this call moved it (of
+        several instances adopting it at once, exactly one does)."""
+        async with self._transaction():
+            return bool(await self._db.execute(_ADOPT, (holder, update_id, was)))
 
     async def prune_inbox(self, *, keep: int = HANDLED_KEPT) -> int:
         """Delete handled updates but the newest `keep`; return how many went."""

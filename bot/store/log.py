@@ -18,6 +18,7 @@ from bot.store.driver import DRIVER_ERRORS, Driver, SqliteDriver
 from bot.store.feedback import FeedbackStore
 from bot.store.figures import FiguresStore
 from bot.store.inbox import InboxStore
+from bot.store.lease import LeaseStore
 from bot.store.pg import connect_pg, is_postgres_url
 from bot.store.records import (
     REPLYABLE_OUTCOMES,
@@ -46,7 +47,15 @@ BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock (a staff 
 
 
 @guarded_store
-class Store(CorrectionStore, FeedbackStore, FiguresStore, InboxStore, StaffStore, RetentionStore):
+class Store(
+    CorrectionStore,
+    FeedbackStore,
+    FiguresStore,
+    InboxStore,
+    LeaseStore,
+    StaffStore,
+    RetentionStore,
+):
     """Async access to the question log (an SQLite file or a PostgreSQL database)."""
 
     def __init__(

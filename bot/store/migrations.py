@@ -181,6 +181,25 @@ async def _v8(db: MigrationDb) -> None:
     await db.commit()
 
 
+async def _v9(db: MigrationDb) -> None:
+    """Several instances: leases (long polling's, one per token; each webhook instance's, to
+    show it alive), and which instance holds each inbox update (adopted once it is gone)."""
+    await db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at INTEGER NOT NULL  -- Unix seconds
+        );
+        """
+    )
+    async with db.execute("PRAGMA table_info(inbox)") as cursor:
+        columns = {str(row[1]) for row in await cursor.fetchall()}
+    if "holder" not in columns:
+        await db.execute("ALTER TABLE inbox ADD COLUMN holder TEXT")
+    await db.commit()
+
+
 # Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
 # Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
 # released one: append a new one.
@@ -193,5 +212,6 @@ MIGRATIONS: tuple[Callable[[MigrationDb], Awaitable[None]], ...] = (
     _v6,
     _v7,
     _v8,
+    _v9,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -103,6 +103,14 @@ CREATE TABLE IF NOT EXISTS inbox (
 CREATE INDEX IF NOT EXISTS inbox_unhandled ON inbox(update_id) WHERE handled_at IS NULL;
 """
 _V8 = f"ALTER TABLE feedback ADD COLUMN IF NOT EXISTS comment {_T};"
+_V9 = f"""
+CREATE TABLE IF NOT EXISTS leases (
+    name {_T} PRIMARY KEY,
+    holder {_T} NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+ALTER TABLE inbox ADD COLUMN IF NOT EXISTS holder {_T};
+"""
 
 
 def _script(sql: str) -> Callable[[Any], Awaitable[None]]:
@@ -129,6 +137,7 @@ PG_MIGRATIONS: tuple[Callable[[Any], Awaitable[None]], ...] = (
     _script(_V6),
     _script(_V7),
     _script(_V8),
+    _script(_V9),
 )
 
 
