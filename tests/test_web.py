@@ -18,11 +18,14 @@ import pytest
 
 from bot import messages
 from bot.cli import main
+from bot.config import Settings
 from bot.dialogue import CHOSEN_BY_VILLAGER
 from bot.review import MAX_ANSWER, pending_replies
 from bot.store import IGNORED, OPEN, PENDING, RESOLVED, SKIPPED, Store
 from bot.understand import Matcher
 from bot.web import LoginLimiter, Workbench, build_app, hash_password, start, verify_password
+from handlers.outbox import bot_api_sender
+from tests.fakes.botapi import TOKEN, running_fake
 from tests.fakes.workbench import villager_question
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -351,3 +354,29 @@ def test_strangers_cannot_make_the_process_remember_without_bound(
     for n in range(500):
         limiter.failed(f"name:{n}")
     assert len(limiter._failures) <= 51
+
+
+async def test_a_token_telegram_refuses_is_said_after_sending_and_nothing_is_lost(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    store = await Store.open(tmp_path / "log.sqlite3")
+    await store.add_staff(EDITOR, hash_password(PASSWORD), NOW.isoformat())
+    with running_fake(accept_token=False) as refusing:
+        sender = bot_api_sender(Settings(token=TOKEN, telegram_base_url=refusing.base_url))
+        wb = Workbench(store=store, matcher=matcher, sender=sender)
+        runner, port = await start(build_app(wb), "127.0.0.1", 0)
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+            site = Site(f"http://127.0.0.1:{port}", store, client)
+            ids = await site.seed((LAMP[0], 101), (LAMP[1], 102))
+            await site.log_in()
+            await site.post(f"/queue/{ids[0]}/preview", {"answer": ANSWER})
+            form = {"answer": ANSWER, "ids": ",".join(map(str, ids))}
+            status, text = await site.post(f"/queue/{ids[0]}/send", form)
+        await runner.cleanup()
+    assert status == 200
+    assert messages.TOKEN_REJECTED.format(pending=2) in text
+    assert not refusing.messages(), "nothing reached a villager"
+    stored = [await store.get_question(i) for i in ids]
+    assert [(q.status, q.delivery) for q in stored if q] == [(RESOLVED, PENDING)] * 2
+    assert sorted(r.reply_to for r in await pending_replies(store)) == ["101", "102"]
+    await store.close()

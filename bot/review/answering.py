@@ -156,11 +156,16 @@ def waiting_villagers(questions: Sequence[LoggedQuestion]) -> int:
 
 
 def sent_notice(template: str, group_id: int, plan: AnswerPlan, done: Delivery) -> str:
-    """The notice after sending: how many got it, cannot get it, get it later."""
-    return template.format(
+    """The notice after sending: how many got it, cannot get it, get it later (and why, when
+    Telegram refused the bot's token)."""
+    pending = len(plan.recipients) - len(done.sent) - len(done.failed)
+    notice = template.format(
         id=group_id,
         questions=len(plan.question_ids),
         sent=len(done.sent),
         failed=len(done.failed),
-        pending=len(plan.recipients) - len(done.sent) - len(done.failed),
+        pending=pending,
     )
+    if done.rejected:
+        notice += "\n" + messages.TOKEN_REJECTED.format(pending=pending)
+    return notice
