@@ -280,6 +280,10 @@ def startup(*, warm_runs: int = 3) -> dict[str, Any]:
         # jieba keeps its dictionary cache in TMPDIR, the matcher its own (trimmed dictionary,
         # pinyin tables, analysis memo) under HOME: both fresh, so the first run is cold
         env = {**os.environ, "TMPDIR": tmp, "HOME": tmp}
+        # bytecode as an installed package has it (pip compiles at install): this machine sets
+        # PYTHONDONTWRITEBYTECODE, which made every start compile ~75 modules; kept in tmp
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         cold_wall, out = _run_pinned([sys.executable, "-c", code], env)
         cold = json.loads(out)
         warm = [_run_pinned([sys.executable, "-c", code], env) for _ in range(warm_runs)]

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from bot.understand import Matcher, normalize_text
 from bot.understand.cache import cache_dir
+from bot.understand.context import place_names
 from bot.understand.segment import core_dictionary
 
 
@@ -81,3 +82,17 @@ def test_a_cache_folder_others_can_write_is_not_used(
     private = cache_dir()
     assert private != shared
     assert stat.S_IMODE(private.stat().st_mode) == 0o700
+
+
+def _place_names_line_by_line(path: Path) -> frozenset[str]:
+    lines = (line.split() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(p[0] for p in lines if len(p) >= 3 and p[2] == "ns")
+
+
+def test_place_names_are_the_ns_words_of_the_dictionary(tmp_path: Path) -> None:
+    real = core_dictionary()
+    assert place_names(real) == _place_names_line_by_line(real)
+    assert {"河北", "邢台", "阜平"} <= place_names(real)
+    odd = tmp_path / "dict.txt"
+    odd.write_bytes("阜平 120 ns\r\n低保 50 n\nns 3 n\n涞源 80 ns\n易县 70 ns".encode())
+    assert place_names(odd) == {"阜平", "涞源", "易县"} == _place_names_line_by_line(odd)
