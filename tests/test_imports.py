@@ -1,6 +1,7 @@
 """The house import rules (STYLE.md §2), enforced by walking every module's AST."""
 
 import ast
+import importlib
 import os
 import subprocess
 import sys
@@ -265,3 +266,20 @@ def test_a_warm_start_does_not_load_pypinyin(tmp_path: Path) -> None:
     ]
     assert runs[0] == [runs[1][0], "True"]  # the first start computes and writes the tables
     assert runs[1][1] == "False"
+
+
+@pytest.mark.parametrize("package", ["review", "store"])
+def test_a_lazy_face_gives_each_public_name_from_its_own_module(package: str) -> None:
+    """bot.review and bot.store import a name's module on first use (PEP 562): every name of
+    `__all__` must resolve to that module's object, and none may share a submodule's name
+    (importing the submodule would bind the module over the name)."""
+    face = importlib.import_module(f"bot.{package}")
+    home: dict[str, str] = face._HOME  # type: ignore[attr-defined]
+    assert set(home) == set(face.__all__)
+    modules = {p.stem for p in (ROOT / "bot" / package).glob("*.py")}
+    assert not set(home) & modules, "a public name that is also a module's name"
+    for name, module in home.items():
+        own = importlib.import_module(f"bot.{package}.{module}")
+        assert getattr(face, name) is getattr(own, name), name
+    with pytest.raises(AttributeError):
+        _ = face.no_such_name

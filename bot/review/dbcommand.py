@@ -8,7 +8,6 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.review.logargs import add_log_parser
-from bot.store import CopyRefused, StoreUnavailable, copy_to_postgres, is_postgres_url
 
 
 def add_review_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +30,9 @@ def run_db_command(
     args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO
 ) -> int:
     """Copy the log; one line on stdout (the rows per table) or on stderr (why not), 0 or 1."""
+    # here, not at the top: every command builds the parser, few copy a log
+    from bot.store import CopyRefused, StoreUnavailable, copy_to_postgres, is_postgres_url
+
     if not is_postgres_url(args.url):
         stderr.write("policybot: migrate-to needs a postgresql://user:pass@host:port/db URL\n")
         return 1

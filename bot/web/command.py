@@ -8,14 +8,24 @@ import datetime as dt
 import getpass
 import logging
 import signal
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Settings
 from bot.knowledge import load_knowledge
-from bot.review import Sender, utc_iso
-from bot.store import Store
-from bot.understand import Matcher
 from bot.web.auth import MIN_PASSWORD, hash_password
+
+if TYPE_CHECKING:  # the parser (every command builds it) needs none of these
+    from bot.review import Sender
+    from bot.store import Store
+    from bot.understand import Matcher
+
+
+def _store() -> type[Store]:
+    """The store class, imported when a command here opens the log (not to build the parser)."""
+    from bot.store import Store as Log
+
+    return Log
+
 
 logger = logging.getLogger(__name__)
 MAX_NAME = 64
@@ -36,6 +46,8 @@ def add_web_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_web(settings: Settings, stdout: TextIO, *, sender: Sender | None = None) -> int:
     """Serve the workbench until SIGINT or SIGTERM."""
+    from bot.understand import Matcher
+
     matcher = Matcher(load_knowledge(settings.kb_path))
     return asyncio.run(_serve(settings, matcher, sender, stdout))
 
@@ -51,7 +63,7 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with await Store.open(settings.database) as store:
+    async with await _store().open(settings.database) as store:
         app = build_app(
             Workbench(store=store, matcher=matcher, sender=sender, kb_path=settings.kb_path)
         )
@@ -94,7 +106,9 @@ def _read_password(stdin: TextIO, stderr: TextIO) -> str | None:
 
 
 async def _save(settings: Settings, command: str, name: str, hashed: str, stderr: TextIO) -> int:
-    async with await Store.open(settings.database) as store:
+    async with await _store().open(settings.database) as store:
+        from bot.review import utc_iso
+
         now = utc_iso(_now())
         if command == "add":
             done = await store.add_staff(name, hashed, now)
