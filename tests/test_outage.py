@@ -1,0 +1,112 @@
+"""A Bot API outage during a burst (issue 14.2): replies that provably never left are kept and
+sent once the API is back; one that may have been delivered is never sent again or apologised
+for.
+
+The stand-in refuses every connection for a while (its listening socket closed, then opened
+again on the same port), as the replies of a batch it has just handed out are about to go: each
+of those requests provably never reached it. getUpdates fails meanwhile too (PTB's own polling
+backoff), so questions asked during the outage are fetched after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from pathlib import Path
+
+import pytest
+
+from bot import messages
+from bot.understand import Matcher
+from tests.fakes.botapi import FakeBotAPI, message_update, running_fake, wait_until
+from tests.fakes.telegram_app import running_bot
+from tests.test_telegram_serve import serve_env, serving, stop
+
+QUESTION = "低保咋申请"
+BEFORE = range(8001, 8008)  # answered before the outage
+IN_FLIGHT = range(8101, 8108)  # fetched as it begins: every reply refused at first
+DURING = range(8201, 8207)  # asked while the Bot API is unreachable
+VILLAGERS = [*BEFORE, *IN_FLIGHT, *DURING]  # 20
+
+
+def replies_per_chat(fake: FakeBotAPI) -> collections.Counter[int]:
+    """sendMessage calls the stand-in received (whatever it answered), per villager."""
+    return collections.Counter(
+        c.chat_id for c in fake.calls("sendMessage", ok=None) if c.chat_id in VILLAGERS
+    )
+
+
+def burst_through_an_outage(fake: FakeBotAPI, seconds: float) -> float:
+    """Ask, go down for `seconds` as the second batch goes out, ask more; return how long the
+    last reply took after the API came back."""
+    for villager in BEFORE:
+        fake.push(message_update(villager, text=QUESTION))
+    assert wait_until(lambda: len(replies_per_chat(fake)) == len(BEFORE), timeout=60)
+    fake.outage_at_next_batch(seconds)
+    for villager in IN_FLIGHT:
+        fake.push(message_update(villager, text=QUESTION))
+    assert wait_until(lambda: not fake.reopened.is_set(), timeout=30)
+    for villager in DURING:
+        fake.push(message_update(villager, text=QUESTION))
+    assert fake.reopened.wait(timeout=seconds + 30)
+    back = time.monotonic()
+    assert wait_until(lambda: len(replies_per_chat(fake)) == len(VILLAGERS), timeout=60)
+    assert wait_until(lambda: fake.pending_updates() == 0, timeout=30)
+    return time.monotonic() - back
+
+
+def check_every_villager_got_one_reply(fake: FakeBotAPI, log: str) -> None:
+    assert replies_per_chat(fake) == dict.fromkeys(VILLAGERS, 1)
+    assert all("低保" in c.text for c in fake.messages() if c.chat_id in VILLAGERS)
+    assert not [c for c in fake.messages() if c.text == messages.ERROR]  # no apology
+    assert "Bot API unreachable (ConnectError); retrying" in log
+    assert "Traceback" not in log
+
+
+def outage_test(tmp_path: Path, seconds: float) -> None:
+    with (
+        running_fake(keep_alive=False) as fake,
+        serving(tmp_path, serve_env(tmp_path, fake)) as proc,
+    ):
+        assert wait_until(lambda: bool(fake.calls("getUpdates")), timeout=60)
+        after = burst_through_an_outage(fake, seconds)
+        time.sleep(1.0)  # an apology or a second copy would come now
+        code = stop(proc)
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    print(f"{seconds} s outage: the last reply {after:.1f} s after the Bot API was back")
+    assert code == 0
+    check_every_villager_got_one_reply(fake, log)
+
+
+def test_a_short_outage_mid_burst_delays_replies_and_loses_none(tmp_path: Path) -> None:
+    outage_test(tmp_path, 3.0)
+
+
+@pytest.mark.slow  # a 20 s outage
+def test_a_20_second_outage_mid_burst_loses_no_reply_and_sends_none_twice(tmp_path: Path) -> None:
+    outage_test(tmp_path, 20.0)
+
+
+@pytest.mark.parametrize("fault", ["garbled", "read timeout"])
+async def test_a_reply_that_may_have_been_delivered_is_not_sent_again_nor_apologised_for(
+    tmp_path: Path, matcher: Matcher, fault: str
+) -> None:
+    villager = 8301
+    async with running_bot(tmp_path, matcher, read_timeout=0.5) as bot:
+        if fault == "garbled":  # a proxy's error page with 200, after Telegram delivered it
+            bot.fake.fail("sendMessage", garbled=True, chat_id=villager)
+        else:  # delivered, answered after the read timeout
+            bot.fake.fail("sendMessage", status=200, delay=1.5, chat_id=villager)
+        bot.fake.push(message_update(villager, text=QUESTION))
+        # the chat's updates are handled in order, the error handler included: once this one
+        # is answered, the first is done with
+        bot.fake.push(message_update(villager, text="雨露计划补多少钱"))
+        await bot.wait_for(lambda: len(bot.fake.calls("sendMessage", ok=None)) >= 2)
+        await asyncio.sleep(0.5)
+        await bot.idle()
+        sent = bot.fake.calls("sendMessage", chat_id=villager, ok=None)
+    assert len(sent) == 2  # not again, and no apology
+    # (the late one is recorded when the stand-in answers it, after the second)
+    assert sorted("低保" in c.text for c in sent) == [False, True]
+    assert sorted("3000元" in c.text for c in sent) == [False, True]
