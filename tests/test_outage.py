@@ -19,8 +19,9 @@ import pytest
 
 from bot import messages
 from bot.understand import Matcher
-from tests.fakes.botapi import FakeBotAPI, message_update, running_fake, wait_until
+from tests.fakes.botapi import FakeBotAPI, message_update, wait_until
 from tests.fakes.telegram_app import running_bot
+from tests.test_crash import exported, user_key
 from tests.test_telegram_serve import serve_env, serving, stop
 
 QUESTION = "低保咋申请"
@@ -64,11 +65,17 @@ def check_every_villager_got_one_reply(fake: FakeBotAPI, log: str) -> None:
     assert "Traceback" not in log
 
 
+def replied(rows: list[dict[str, str]]) -> dict[str, list[bool]]:
+    """Per villager, whether the log says each of their questions' reply was sent."""
+    found: dict[str, list[bool]] = {}
+    for row in rows:
+        found.setdefault(row["user_key"], []).append(bool(row["replied_at"]))
+    return found
+
+
 def outage_test(tmp_path: Path, seconds: float) -> None:
-    with (
-        running_fake(keep_alive=False) as fake,
-        serving(tmp_path, serve_env(tmp_path, fake)) as proc,
-    ):
+    env = serve_env(tmp_path, fake := FakeBotAPI(keep_alive=False))
+    with fake, serving(tmp_path, env) as proc:
         assert wait_until(lambda: bool(fake.calls("getUpdates")), timeout=60)
         after = burst_through_an_outage(fake, seconds)
         time.sleep(1.0)  # an apology or a second copy would come now
@@ -77,6 +84,8 @@ def outage_test(tmp_path: Path, seconds: float) -> None:
     print(f"{seconds} s outage: the last reply {after:.1f} s after the Bot API was back")
     assert code == 0
     check_every_villager_got_one_reply(fake, log)
+    logged = replied(exported(env, tmp_path / "log.csv"))
+    assert logged == {user_key(v): [True] for v in VILLAGERS}
 
 
 def test_a_short_outage_mid_burst_delays_replies_and_loses_none(tmp_path: Path) -> None:
@@ -86,6 +95,30 @@ def test_a_short_outage_mid_burst_delays_replies_and_loses_none(tmp_path: Path) 
 @pytest.mark.slow  # a 20 s outage
 def test_a_20_second_outage_mid_burst_loses_no_reply_and_sends_none_twice(tmp_path: Path) -> None:
     outage_test(tmp_path, 20.0)
+
+
+def test_a_reply_still_unsent_after_the_window_is_given_up_without_apology_and_logged_unsent(
+    tmp_path: Path,
+) -> None:
+    gone, asker = 8401, 8402
+    env = serve_env(tmp_path, fake := FakeBotAPI(keep_alive=False), POLICYBOT_SEND_WINDOW="2")
+    with fake, serving(tmp_path, env) as proc:
+        assert wait_until(lambda: bool(fake.calls("getUpdates")), timeout=60)
+        fake.outage_at_next_batch(6.0)  # longer than the window
+        fake.push(message_update(gone, text=QUESTION))
+        assert wait_until(lambda: not fake.reopened.is_set(), timeout=30)
+        assert fake.reopened.wait(timeout=30)
+        fake.push(message_update(asker, text=QUESTION))
+        assert wait_until(lambda: bool(fake.messages(asker)), timeout=60)
+        assert wait_until(lambda: fake.pending_updates() == 0, timeout=30)
+        time.sleep(1.0)
+        code = stop(proc)
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert code == 0
+    assert fake.calls("sendMessage", chat_id=gone, ok=None) == []  # given up, no apology
+    assert "a reply was not sent: the Bot API stayed unreachable" in log
+    logged = replied(exported(env, tmp_path / "log.csv"))
+    assert logged == {user_key(gone): [False], user_key(asker): [True]}
 
 
 @pytest.mark.parametrize("fault", ["garbled", "read timeout"])
