@@ -27,6 +27,9 @@ DEFAULT_CONNECT_WINDOW = 120.0
 # How long a SIGTERM'd `serve` goes on handling the updates in hand (Heroku kills after 30 s);
 # those left are answered at the next start.
 DEFAULT_STOP_GRACE = 20.0
+# How long a reply whose connection never opened (Bot API unreachable) is retried, with capped
+# exponential backoff, before it is given up.
+DEFAULT_SEND_WINDOW = 180.0
 
 
 class ConfigError(Exception):
@@ -50,6 +53,7 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     stop_grace: float = DEFAULT_STOP_GRACE
+    send_window: float = DEFAULT_SEND_WINDOW
     db_url: str | None = None  # a postgresql:// URL: the shared store instead of db_path
 
     @property
@@ -91,6 +95,7 @@ class Settings:
             web_host=(env.get("POLICYBOT_WEB_HOST") or "").strip() or "127.0.0.1",
             web_port=web_port,
             stop_grace=_seconds(env, "POLICYBOT_STOP_GRACE", DEFAULT_STOP_GRACE),
+            send_window=_seconds(env, "POLICYBOT_SEND_WINDOW", DEFAULT_SEND_WINDOW),
         )
 
     def require_token(self) -> str:

@@ -37,10 +37,10 @@ from handlers.errors import drop_invalid_token_traceback, error_handler, redact_
 from handlers.inbox import GracefulApplication, Inbox, InboxUpdateProcessor
 from handlers.lease import Lease
 from handlers.polling import TolerantBot
-from handlers.reach import BotApiUnreachable, proxied, reach_bot_api, where
+from handlers.reach import BotApiUnreachable, proxied, reach_bot_api, sending_request, where
 from handlers.runtime import RUNTIME_KEY, Callback, Runtime
 from handlers.runtime import villager as villager_of
-from handlers.transport import ChatRateLimiter, RetryingRequest
+from handlers.transport import ChatRateLimiter
 from handlers.upkeep import KnowledgeWatch, upkeep_forever
 from handlers.webhook import guard_webhook
 
@@ -134,9 +134,7 @@ def build_application(
         settings.require_token(),
         inbox=inbox,
         **({"base_url": settings.telegram_base_url} if settings.telegram_base_url else {}),
-        request=proxied(
-            RetryingRequest, settings, read_timeout=read_timeout, connection_pool_size=256
-        ),
+        request=sending_request(settings, read_timeout),
         get_updates_request=proxied(
             HTTPXRequest, settings, read_timeout=read_timeout, connection_pool_size=1
         ),

@@ -12,6 +12,7 @@ from bot import messages
 from bot.config import log_secrets
 from bot.privacy import SecretFilter
 from handlers.runtime import villager
+from handlers.transport import may_have_been_sent, never_sent
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +30,13 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
         # "bot was blocked by the user" / kicked from a group: nobody to apologise to.
         logger.info("cannot write to a chat: %s", error)
         return
-    if isinstance(error, TimedOut):
+    if never_sent(error):
+        # unreachable for the whole send window: an apology would only wait as long again
+        logger.warning("a reply was not sent: the Bot API stayed unreachable (%s)", error)
+        return
+    if isinstance(error, TimedOut) or may_have_been_sent(error):
         # Telegram may still have delivered the reply; an apology after it would confuse.
-        logger.warning("Telegram did not answer in time: %s", error)
+        logger.warning("Telegram's answer was lost or unreadable, the reply may be out: %s", error)
         return
     logger.error("failed to handle an update", exc_info=error)
     user = villager(update) if isinstance(update, Update) else None

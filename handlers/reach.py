@@ -13,6 +13,7 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.request import HTTPXRequest
 
 from bot.config import DEFAULT_TELEGRAM_BASE_URL, ConfigError, Settings, proxy_label
+from handlers.transport import RetryingRequest
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,18 @@ def proxied(cls: type[Request], settings: Settings, **kwargs: Any) -> Request:
         raise ConfigError(
             "POLICYBOT_PROXY is a socks5 URL, which needs socksio: pip install 'httpx[socks]'"
         ) from None
+
+
+def sending_request(settings: Settings, read_timeout: float) -> RetryingRequest:
+    """The request of every call but getUpdates: through the proxy, and a reply waits out a
+    Bot API outage for POLICYBOT_SEND_WINDOW seconds."""
+    return proxied(
+        RetryingRequest,
+        settings,
+        read_timeout=read_timeout,
+        connection_pool_size=256,
+        window=settings.send_window,
+    )
 
 
 def where(settings: Settings) -> str:

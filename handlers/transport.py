@@ -13,10 +13,12 @@ from typing import Any
 import httpx
 from aiolimiter import AsyncLimiter
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
+
+from bot.config import DEFAULT_SEND_WINDOW
 
 logger = logging.getLogger(__name__)
 
@@ -32,41 +34,78 @@ OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
 CHAT_BURST = 3  # then one a second
 RETRY_AFTER_ATTEMPTS = 3
+MAX_BACKOFF = 15.0  # between two tries to reach an unreachable Bot API
 _PRUNE_AT = 1000  # chat buckets kept before idle ones are dropped
 
 
 class RetryingRequest(HTTPXRequest):
-    """HTTPXRequest that retries Bot API 5xx answers and connections that never opened."""
+    """HTTPXRequest that retries Bot API 5xx answers, and connections that never opened for
+    `window` seconds (a Bot API outage: the reply waits for it to end)."""
 
-    def __init__(self, *, retries: int = 2, backoff: float = 0.5, **kwargs: Any) -> None:
-        """Retry up to `retries` times, waiting `backoff`, then twice that, …"""
+    def __init__(
+        self,
+        *,
+        retries: int = 2,
+        backoff: float = 0.5,
+        window: float = DEFAULT_SEND_WINDOW,
+        max_backoff: float = MAX_BACKOFF,
+        **kwargs: Any,
+    ) -> None:
+        """Retry a 5xx up to `retries` times, waiting `backoff`, then twice that, …; retry a
+        connection that never opened the same way, at most `max_backoff` apart, for `window`
+        seconds from its first failure."""
         super().__init__(**kwargs)
         self._retries = retries
         self._backoff = backoff
+        self._window = window
+        self._max_backoff = max_backoff
 
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
         """See BaseRequest.do_request; the URL holds the token, so only the endpoint is logged."""
         endpoint = url.rsplit("/", 1)[-1]
-        for attempt in range(self._retries + 1):
-            last = attempt == self._retries
+        loop = asyncio.get_running_loop()
+        give_up: float | None = None  # when the Bot API has been unreachable for the window
+        failed = unreachable = 0
+        while True:
             try:
                 status, content = await super().do_request(url, method, *args, **kwargs)
             except NetworkError as exc:
-                if last or not isinstance(exc.__cause__, _NEVER_SENT):
+                if not never_sent(exc):
+                    raise  # it may have been delivered: sending again could show it twice
+                give_up = loop.time() + self._window if give_up is None else give_up
+                delay = min(self._backoff * 2**unreachable, self._max_backoff)
+                if loop.time() + delay > give_up:
                     raise
+                unreachable += 1
                 logger.warning(
                     "%s: Bot API unreachable (%s); retrying",
                     endpoint,
                     type(exc.__cause__).__name__,
                 )
             else:
-                if last or status not in _RETRY_STATUSES:
+                if failed == self._retries or status not in _RETRY_STATUSES:
                     return status, content
+                delay = self._backoff * 2**failed
+                failed += 1
                 logger.warning("%s: Bot API answered %s; retrying", endpoint, status)
-            await asyncio.sleep(self._backoff * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+            await asyncio.sleep(delay)
+
+
+def never_sent(error: BaseException | None) -> bool:
+    """Whether a failed call provably never reached Telegram (its connection never opened)."""
+    return isinstance(error, NetworkError) and isinstance(error.__cause__, _NEVER_SENT)
+
+
+def may_have_been_sent(error: BaseException | None) -> bool:
+    """Whether a failed call may have been delivered all the same: the request went out and
+    its answer was lost (a read timeout, a dropped connection) or came back garbled."""
+    if not isinstance(error, TelegramError) or never_sent(error):
+        return False
+    if isinstance(error.__cause__, httpx.HTTPError):
+        return True  # sent, then the connection failed: Telegram may have acted on it
+    return isinstance(error.__cause__, ValueError)  # "Invalid server response": a bad body
 
 
 class SlidingWindow:

@@ -73,8 +73,11 @@ async def non_text_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def _ask(message: Message, user: User, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = _without_mention(message, context)
     logger.debug("question from %s: %r", user.key, text)
-    reply = await runtime(context).service.ask(text, user)
+    service = runtime(context).service
+    reply = await service.ask(text, user)
     await send_reply(context.bot, message.chat_id, reply, quote=_quote(message))
+    if reply.question_id is not None:  # Telegram accepted it: the log may say it was sent
+        await service.replied(reply.question_id)
 
 
 def incoming(update: Update) -> Message | None:

@@ -39,6 +39,11 @@ def test_stop_grace_defaults_to_20_seconds_and_is_read() -> None:
     assert Settings.from_env({"POLICYBOT_STOP_GRACE": "2.5"}).stop_grace == 2.5
 
 
+def test_send_window_defaults_to_3_minutes_and_is_read() -> None:
+    assert Settings.from_env({}).send_window == 180.0
+    assert Settings.from_env({"POLICYBOT_SEND_WINDOW": "30"}).send_window == 30.0
+
+
 @pytest.mark.parametrize(
     ("env", "name"),
     [
@@ -46,6 +51,7 @@ def test_stop_grace_defaults_to_20_seconds_and_is_read() -> None:
         ({"POLICYBOT_LOG_LEVEL": "LOUD"}, "POLICYBOT_LOG_LEVEL"),
         ({"PORT": "http"}, "PORT"),
         ({"POLICYBOT_STOP_GRACE": "soon"}, "POLICYBOT_STOP_GRACE"),
+        ({"POLICYBOT_SEND_WINDOW": "-1"}, "POLICYBOT_SEND_WINDOW"),
     ],
 )
 def test_invalid_values_name_their_variable(env: dict[str, str], name: str) -> None:

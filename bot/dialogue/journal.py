@@ -84,6 +84,15 @@ class Journal:
             logger.warning("could not log a question; answering anyway", exc_info=True)
             return None
 
+    async def replied(self, question_id: int) -> None:
+        """Telegram accepted the reply to `question_id`: the log says so from now on."""
+        if self.store is None:
+            return
+        try:
+            await self.store.mark_replied(question_id, self._clock())
+        except _FAILURES:
+            logger.warning("could not log that question %s was replied to", question_id)
+
     async def owns(self, question_id: int, user: User) -> bool:
         """Whether `user` asked question `question_id` (buttons can be forged)."""
         if self.store is None:

@@ -135,6 +135,10 @@ class DialogueService:
             return handoff_offer(answer, earlier or question_id)
         return self._reply(reading, kb, question_id, text)
 
+    async def replied(self, question_id: int) -> None:
+        """The reply to `question_id` reached the villager's channel: log it as sent."""
+        await self._journal.replied(question_id)
+
     @staticmethod
     def _wants_person(text: str, match: Match) -> bool:
         answered = match.outcome is Outcome.ANSWER and match.entry_id == PERSON

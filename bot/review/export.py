@@ -29,6 +29,7 @@ COLUMNS = (
     "sent_at",
     "useful",
     "not_useful",
+    "replied_at",
 )
 
 
@@ -51,6 +52,7 @@ def _row(q: LoggedQuestion) -> list[str]:
         "sent_at": q.sent_at or "",
         "useful": q.useful,
         "not_useful": q.not_useful,
+        "replied_at": q.replied_at or "",
     }
     return [str(values[c]) for c in COLUMNS]
 

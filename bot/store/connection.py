@@ -40,7 +40,8 @@ SELECT_QUESTIONS = (
     " (SELECT COUNT(*) FROM feedback f WHERE f.question_id = q.id AND f.useful = 1),"
     " (SELECT COUNT(*) FROM feedback f WHERE f.question_id = q.id AND f.useful = 0),"
     " q.followup_of,"
-    " (SELECT MAX(f.comment) FROM feedback f WHERE f.question_id = q.id AND f.useful = 0)"
+    " (SELECT MAX(f.comment) FROM feedback f WHERE f.question_id = q.id AND f.useful = 0),"
+    " q.replied_at"
     " FROM questions q LEFT JOIN unanswered u ON u.question_id = q.id"
 )
 
@@ -48,7 +49,7 @@ SELECT_QUESTIONS = (
 def row_to_question(row: Row) -> LoggedQuestion:
     (qid, asked_at, channel, user_key, reply_to, text, outcome, entry_id, score) = row[:9]
     (candidates, latency, status, answer, resolved_at, delivery, sent_at, up, down) = row[9:18]
-    followup_of, comment = row[18], row[19]
+    followup_of, comment, replied_at = row[18], row[19], row[20]
     try:
         pairs = tuple((str(c), float(s)) for c, s in json.loads(str(candidates)))
     except (ValueError, TypeError):
@@ -74,4 +75,5 @@ def row_to_question(row: Row) -> LoggedQuestion:
         not_useful=int(str(down)),
         followup_of=None if followup_of is None else str(followup_of),
         comment=None if comment is None else str(comment),
+        replied_at=None if replied_at is None else str(replied_at),
     )

@@ -22,6 +22,15 @@ _STILL_OPEN = (
 class FeedbackStore(QueueStore):
     """Votes, comments and chosen candidates (a part of Store)."""
 
+    async def mark_replied(self, question_id: int, at: str) -> None:
+        """Telegram accepted the reply to question `question_id` at `at` (the first time
+        counts: a reply is never un-sent)."""
+        async with self._transaction():
+            await self._db.execute(
+                "UPDATE questions SET replied_at = ? WHERE id = ? AND replied_at IS NULL",
+                (at, question_id),
+            )
+
     async def choose_candidate(
         self, question_id: int, user_key: str, entry_id: str, at: str
     ) -> bool:

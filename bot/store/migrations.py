@@ -200,6 +200,16 @@ async def _v9(db: MigrationDb) -> None:
     await db.commit()
 
 
+async def _v10(db: MigrationDb) -> None:
+    """When Telegram accepted a question's reply (NULL: not known to have been sent — in
+    flight, never sent, or its answer lost; and every question logged before this)."""
+    async with db.execute("PRAGMA table_info(questions)") as cursor:
+        columns = {str(row[1]) for row in await cursor.fetchall()}
+    if "replied_at" not in columns:
+        await db.execute("ALTER TABLE questions ADD COLUMN replied_at TEXT")
+    await db.commit()
+
+
 # Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
 # Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
 # released one: append a new one.
@@ -213,5 +223,6 @@ MIGRATIONS: tuple[Callable[[MigrationDb], Awaitable[None]], ...] = (
     _v7,
     _v8,
     _v9,
+    _v10,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

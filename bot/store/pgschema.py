@@ -111,6 +111,7 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 ALTER TABLE inbox ADD COLUMN IF NOT EXISTS holder {_T};
 """
+_V10 = f"ALTER TABLE questions ADD COLUMN IF NOT EXISTS replied_at {_T};"
 
 
 def _script(sql: str) -> Callable[[Any], Awaitable[None]]:
@@ -138,6 +139,7 @@ PG_MIGRATIONS: tuple[Callable[[Any], Awaitable[None]], ...] = (
     _script(_V7),
     _script(_V8),
     _script(_V9),
+    _script(_V10),
 )
 
 

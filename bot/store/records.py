@@ -76,6 +76,7 @@ class LoggedQuestion:
     not_useful: int = 0
     followup_of: str | None = None
     comment: str | None = None  # what the villager said after 👎
+    replied_at: str | None = None  # when Telegram accepted the reply (None: not known sent)
 
 
 @dataclass(frozen=True)

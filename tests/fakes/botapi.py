@@ -4,7 +4,8 @@ It serves getMe, deleteWebhook, getUpdates (from a queue the test fills, honouri
 `limit` and long-poll `timeout`), records every call (sendMessage, editMessageText,
 answerCallbackQuery, sendPhoto, sendDocument, …) with its form-encoded or multipart parameters
 (an uploaded file as its bytes), and can be told to answer the next calls of a method with 429
-retry_after, 5xx, 403 or after a delay.
+retry_after, 5xx, 403, after a delay or with a garbled body, and can refuse every connection
+for a while (`outage`: a Bot API outage, where a request provably never reaches Telegram).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import socket
 import sys
 import threading
 import time
@@ -92,6 +94,7 @@ class Fault:
     description: str = ""
     delay: float = 0.0
     chat_id: int | None = None
+    garbled: bool = False  # answer 200 with a body that is not JSON (the call is delivered)
 
     def matches(self, method: str, params: dict[str, Any]) -> bool:
         """Whether this fault applies to a call."""
@@ -123,17 +126,28 @@ class _Server(ThreadingHTTPServer):
 class FakeBotAPI:
     """The fake server; use as a context manager or call start()/stop()."""
 
-    def __init__(self, *, token: str = TOKEN, accept_token: bool = True) -> None:
-        """Serve the bot with `token`; `accept_token=False` answers every call with 401."""
+    def __init__(
+        self, *, token: str = TOKEN, accept_token: bool = True, keep_alive: bool = True
+    ) -> None:
+        """Serve the bot with `token`; `accept_token=False` answers every call with 401;
+        `keep_alive=False` closes each connection after its answer (so that an `outage`
+        refuses every request made during it: none can come on a connection opened before)."""
         self.token = token
         self.accept_token = accept_token
+        self.keep_alive = keep_alive
+        self.reopened = threading.Event()
+        self.reopened.set()
+        self._outage_at_batch: float | None = None
         self._state = _State()
         self._cond = threading.Condition()
         self._update_ids = itertools.count(1)
         self._stopping = False
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
+        self._thread = self._serving_thread()
+
+    def _serving_thread(self) -> threading.Thread:
         # shutdown() waits for serve_forever to look up, which it does every poll_interval
-        self._thread = threading.Thread(
+        return threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
 
@@ -146,12 +160,40 @@ class FakeBotAPI:
 
     def stop(self) -> None:
         """Stop serving and wake every long poll."""
+        self.reopened.wait(timeout=120)
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+    def outage(self, seconds: float) -> None:
+        """Refuse every new connection for `seconds` from now (the listening socket is closed,
+        then opened again on the same port); returns at once, `reopened` is set after it.
+        Requests already being answered are answered; long polls end empty at once."""
+        self.reopened.clear()
+        self._server.shutdown()
+        self._server.socket.close()
+        with self._cond:
+            self._cond.notify_all()
+
+        def reopen() -> None:
+            time.sleep(seconds)
+            self._server.socket = socket.socket(self._server.address_family, socket.SOCK_STREAM)
+            self._server.server_bind()  # the same port (SO_REUSEADDR)
+            self._server.server_activate()
+            self._thread = self._serving_thread()
+            self._thread.start()
+            self.reopened.set()
+
+        threading.Thread(target=reopen, daemon=True).start()
+
+    def outage_at_next_batch(self, seconds: float) -> None:
+        """Begin an `outage` of `seconds` as the next batch of updates is handed out: its
+        replies are all refused, deterministically (none could connect before it began)."""
+        with self._cond:
+            self._outage_at_batch = seconds
 
     def __enter__(self) -> FakeBotAPI:
         return self.start()
@@ -189,11 +231,15 @@ class FakeBotAPI:
         description: str = "",
         delay: float = 0.0,
         chat_id: int | None = None,
+        garbled: bool = False,
     ) -> None:
         """Answer the next `times` calls of `method` (to `chat_id`, if given) with a fault.
 
-        status 200 with `delay` answers successfully but late (the call is delivered).
+        status 200 with `delay` answers successfully but late (the call is delivered);
+        `garbled` answers 200 with a body that is not JSON (delivered too).
         """
+        if garbled:
+            status = 200
         if status == 429 and retry_after is None:
             retry_after = 1
         if not description:
@@ -204,7 +250,7 @@ class FakeBotAPI:
                 500: "Internal Server Error",
                 502: "Bad Gateway",
             }.get(status, f"Error {status}")
-        fault = Fault(method, times, status, retry_after, description, delay, chat_id)
+        fault = Fault(method, times, status, retry_after, description, delay, chat_id, garbled)
         with self._cond:
             self._state.faults.append(fault)
 
@@ -282,9 +328,19 @@ class FakeBotAPI:
             return
         if method == "getUpdates":
             result: Any = self._get_updates(params)
+            with self._cond:
+                seconds, self._outage_at_batch = self._outage_at_batch, None
+            if seconds is not None and not result:
+                with self._cond:
+                    self._outage_at_batch = seconds  # not this one: it is empty
+            elif seconds is not None:
+                self.outage(seconds)
         else:
             result = self._result(method, params)
         self._record(method, params, 200, token)
+        if fault is not None and fault.garbled:
+            self._respond(request, 200, b"<html>502 Bad Gateway</html>")  # a proxy's page
+            return
         self._respond(request, 200, {"ok": True, "result": result})
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
@@ -300,13 +356,17 @@ class FakeBotAPI:
             self._state.calls.append(Call(method, params, status, time.monotonic(), token))
             self._cond.notify_all()
 
-    @staticmethod
-    def _respond(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()  # \u escapes, as Telegram sends
+    def _respond(
+        self, request: BaseHTTPRequestHandler, status: int, body: dict[str, Any] | bytes
+    ) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()  # \u escapes
         try:
             request.send_response(status)
             request.send_header("Content-Type", "application/json")
             request.send_header("Content-Length", str(len(data)))
+            if not self.keep_alive:
+                request.send_header("Connection", "close")
+                request.close_connection = True
             request.end_headers()
             request.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
@@ -320,7 +380,7 @@ class FakeBotAPI:
         with self._cond:
             self._state.confirmed = max(self._state.confirmed, offset)
             self._state.updates = [u for u in self._state.updates if u["update_id"] >= offset]
-            while not self._state.updates and not self._stopping:
+            while not self._state.updates and not self._stopping and self.reopened.is_set():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
