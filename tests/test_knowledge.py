@@ -266,6 +266,18 @@ def test_editor_mistakes_are_reported_in_chinese_at_their_line(
     assert len(problems) == 1, problems  # one per cause, no cascade
 
 
+def test_an_entry_left_out_for_its_own_mistake_is_no_missing_related_id(tmp_path: Path) -> None:
+    # edu.yulu_plan is named in social.dibao's related: its bad category used to bring a
+    # second problem ("related id not found") on a line nobody had touched
+    text = VALID.replace("    category: 教育\n", "    category: [教育]\n", 1)
+    problems = problems_of(tmp_path, text)
+    assert len(problems) == 1, problems
+    assert f":{line_of(text, 'category: [教育]')}:" in problems[0]
+    # a related id nothing defines is still reported
+    typo = VALID.replace("related: [edu.yulu_plan]", "related: [edu.yulu_plna]")
+    assert any("edu.yulu_plna" in p for p in problems_of(tmp_path, typo))
+
+
 def test_a_relative_time_without_a_figure_or_with_a_year_is_fine(tmp_path: Path) -> None:
     for answer in (
         "今年交多少，请问乡镇。",

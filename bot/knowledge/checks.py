@@ -4,7 +4,7 @@ to do and the English one in parentheses."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import yaml
 
@@ -125,9 +125,16 @@ def _check_questions(
 
 
 def check_across(
-    entries: list[Entry], categories: list[Category], name: str, problems: list[Problem]
+    entries: list[Entry],
+    categories: list[Category],
+    name: str,
+    problems: list[Problem],
+    broken: Collection[str] = (),
 ) -> None:
-    """Report what is wrong between entries: ids, categories, related ids, shared questions."""
+    """Report what is wrong between entries: ids, categories, related ids, shared questions.
+
+    `broken`: ids of entries left out for problems of their own, which a related id may name.
+    """
     ids: dict[str, Entry] = {}
     for entry in entries:
         if entry.id in ids:
@@ -148,14 +155,16 @@ def check_across(
                 f"请从 {names} 中选一个照抄 (unknown category {entry.category!r})"
             )
             problems.append(Problem(name, entry.line, message))
-        problems.extend(_related_problems(entry, ids, name))
+        problems.extend(_related_problems(entry, ids, name, broken))
     _shared_questions(entries, name, problems)
 
 
-def _related_problems(entry: Entry, ids: dict[str, Entry], name: str) -> list[Problem]:
+def _related_problems(
+    entry: Entry, ids: dict[str, Entry], name: str, broken: Collection[str]
+) -> list[Problem]:
     out = []
     for rel in entry.related:
-        if rel not in ids:
+        if rel not in ids and rel not in broken:
             message = (
                 f"条目 {entry.id!r}: related 里的 {rel!r} 找不到这个条目：请检查拼写或删掉它"
                 f" (related id {rel!r} not found)"

@@ -40,12 +40,14 @@ def build_kb(
         message = "entries: 下面请一条一条地写，每一条以「- id:」开头 ('entries' must be a list)"
         problems.append(Problem(name, line_of(entries_node), message))
         return None
-    entries = [
-        entry
-        for node in entries_node.value
-        if (entry := _build_entry(node, name, problems)) is not None
-    ]
-    check_across(entries, categories, name, problems)
+    entries, broken = [], set()
+    for node in entries_node.value:
+        entry = _build_entry(node, name, problems)
+        if entry is not None:
+            entries.append(entry)
+        elif raw_id := _raw_id(node):
+            broken.add(raw_id)  # reported where it is; a related id naming it is no new problem
+    check_across(entries, categories, name, problems, broken)
     return KnowledgeBase(tuple(entries), tuple(categories), lexicon, name)
 
 
@@ -86,6 +88,13 @@ def _build_categories(
 
 _REQUIRED = ("id", "title", "category", "questions", "answer", "source", "updated")
 _OPTIONAL = ("keywords", "related", "facts")
+
+
+def _raw_id(node: yaml.Node) -> str | None:
+    """The id an entry's node names, if it names one as text."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((string(value) for key, _, value in items(node) if key == "id"), None)
 
 
 def _build_entry(node: yaml.Node, name: str, problems: list[Problem]) -> Entry | None:
