@@ -3,6 +3,7 @@ question log, feedback, the editors' queue and the schema with its migrations.""
 
 from bot.store.boundary import StoreUnavailable
 from bot.store.copy import CopyRefused, copy_to_postgres
+from bot.store.flood import FloodCount
 from bot.store.lease import Held, instance_lease
 from bot.store.log import BACKLOG_LIMIT, BUSY_TIMEOUT, RETRY_INTERVAL, Store
 from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION
@@ -46,6 +47,7 @@ __all__ = [
     "AuditEntry",
     "CopyRefused",
     "CorruptDatabase",
+    "FloodCount",
     "Held",
     "Logged",
     "LoggedQuestion",
