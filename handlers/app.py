@@ -27,7 +27,7 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import ConfigError, Settings, webhook_secret
-from bot.dialogue import DialogueService, FloodLimiter
+from bot.dialogue import DialogueService, FloodGate, FloodLimiter
 from bot.knowledge import load_knowledge
 from bot.store import Store
 from bot.understand import Matcher
@@ -262,7 +262,7 @@ class _Lifecycle:
             service=DialogueService(
                 self._matcher, self._store, handoff=bool(self._settings.admins)
             ),
-            flood=self._flood,
+            flood=FloodGate(self._flood, self._store if webhook else None),
             admins=self._settings.admins,
             kb_path=self._settings.kb_path,
         )

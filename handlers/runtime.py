@@ -11,7 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.dialogue import DialogueService, FloodLimiter, User
+from bot.dialogue import DialogueService, FloodGate, User
 from bot.store import Store
 from handlers.confirmations import Confirmations
 
@@ -23,10 +23,10 @@ CHANNEL = "telegram"
 
 @dataclass(frozen=True)
 class Runtime:
-    """The dialogue service (with its store), the flood limiter and who the staff are."""
+    """The dialogue service (with its store), the flood limit and who the staff are."""
 
     service: DialogueService
-    flood: FloodLimiter
+    flood: FloodGate  # shared by the instances on one store in webhook mode
     admins: frozenset[int]
     kb_path: Path
     # One delivery of editors' answers at a time: /reply and the periodic sweep would

@@ -89,10 +89,12 @@ class KnowledgeWatch:
 
 async def upkeep_forever(bot: Bot, rt: Runtime, watch: KnowledgeWatch, interval: float) -> None:
     """Every `interval` seconds until cancelled: write questions kept in memory while the
-    database failed, reload an edited KB, deliver pending answers."""
+    database failed, prune the shared flood counts, reload an edited KB, deliver pending
+    answers."""
     while True:
         try:
             await store_of(rt).flush_kept()  # a no-op unless the database failed
+            await rt.flood.prune()  # the shared flood counts no longer judged
             # before deliveries: a knowledge base edit does not wait for a failing database
             if await asyncio.to_thread(watch.changed):
                 await reload_knowledge(rt)

@@ -149,7 +149,7 @@ async def answer_quietly(query: CallbackQuery) -> None:
 
 async def admit(user: User, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
     """Apply the flood limit: True to go on; the first message over it gets SLOW_DOWN."""
-    verdict = runtime(context).flood.check(user.key)
+    verdict = await runtime(context).flood.check(user.key)
     if verdict is Verdict.ALLOW:
         return True
     if verdict is Verdict.WARN:

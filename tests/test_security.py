@@ -45,6 +45,7 @@ TABLES = [
     "answered_chats",
     "audit",
     "feedback",
+    "flood",
     "inbox",
     "leases",
     "questions",
@@ -88,6 +89,7 @@ async def test_injection_strings_in_every_field_are_stored_as_text(
         assert [q.id async for q in store.iter_questions(since=payload)] == [qid]
         await store.resolve_questions([(qid, PENDING)], payload, payload)
         claimed = await store.claim_deliveries([qid], payload, stale_before=payload)
+        counted = [await store.count_flood(payload, 1, span=6, limit=1) for _ in range(2)]
         got = await store.get_question(qid)
         tables = await schema(store)
         async with store._db.db.execute("SELECT COUNT(*) FROM questions") as cursor:
@@ -95,6 +97,7 @@ async def test_injection_strings_in_every_field_are_stored_as_text(
     assert tables == TABLES
     assert count == (1,)
     assert claimed == [qid]
+    assert [(c.total, c.first_over) for c in counted if c] == [(1, False), (2, True)]
     assert got is not None
     assert got.text == mask_pii(storable(payload))
     assert (got.channel, got.user_key, got.reply_to) == (payload, payload, payload)

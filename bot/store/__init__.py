@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.store.boundary import StoreUnavailable
     from bot.store.checkup import StoreUnhealthy, probe
     from bot.store.copy import CopyRefused, copy_to_postgres
+    from bot.store.flood import FloodCount
     from bot.store.lease import Held, instance_lease
     from bot.store.log import BACKLOG_LIMIT, BUSY_TIMEOUT, RETRY_INTERVAL, Store
     from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION
@@ -47,6 +48,7 @@ _HOME = {
     "CopyRefused": "copy",
     "CorruptDatabase": "schema",
     "FAILED": "records",
+    "FloodCount": "flood",
     "Held": "lease",
     "IGNORED": "records",
     "Logged": "records",
@@ -93,6 +95,7 @@ __all__ = [
     "AuditEntry",
     "CopyRefused",
     "CorruptDatabase",
+    "FloodCount",
     "Held",
     "Logged",
     "LoggedQuestion",

@@ -17,6 +17,7 @@ from bot.store.corrections import CorrectionStore
 from bot.store.driver import DRIVER_ERRORS, Driver, SqliteDriver
 from bot.store.feedback import FeedbackStore
 from bot.store.figures import FiguresStore
+from bot.store.flood import FloodStore
 from bot.store.inbox import InboxStore
 from bot.store.lease import LeaseStore
 from bot.store.pg import connect_pg, is_postgres_url
@@ -51,6 +52,7 @@ class Store(
     CorrectionStore,
     FeedbackStore,
     FiguresStore,
+    FloodStore,
     InboxStore,
     LeaseStore,
     StaffStore,

@@ -210,6 +210,24 @@ async def _v10(db: MigrationDb) -> None:
     await db.commit()
 
 
+async def _v11(db: MigrationDb) -> None:
+    """The flood limit shared by webhook instances: messages per villager (the pseudonymous
+    user key) per few-second bucket, pruned a couple of minutes later."""
+    await db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS flood (
+            user_key TEXT NOT NULL,
+            bucket INTEGER NOT NULL,  -- Unix seconds // the bucket's width
+            n INTEGER NOT NULL,  -- messages counted in it
+            flagged INTEGER NOT NULL DEFAULT 0,  -- 1: one of them was over the limit
+            PRIMARY KEY (user_key, bucket)
+        );
+        CREATE INDEX IF NOT EXISTS flood_bucket ON flood(bucket);
+        """
+    )
+    await db.commit()
+
+
 # Ordered migrations: MIGRATIONS[n] brings a database from user_version n to n + 1.
 # Each is idempotent (IF NOT EXISTS…), so a half-applied one can run again. Never edit a
 # released one: append a new one.
@@ -224,5 +242,6 @@ MIGRATIONS: tuple[Callable[[MigrationDb], Awaitable[None]], ...] = (
     _v8,
     _v9,
     _v10,
+    _v11,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

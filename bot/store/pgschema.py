@@ -112,6 +112,16 @@ CREATE TABLE IF NOT EXISTS leases (
 ALTER TABLE inbox ADD COLUMN IF NOT EXISTS holder {_T};
 """
 _V10 = f"ALTER TABLE questions ADD COLUMN IF NOT EXISTS replied_at {_T};"
+_V11 = f"""
+CREATE TABLE IF NOT EXISTS flood (
+    user_key {_T} NOT NULL,
+    bucket BIGINT NOT NULL,
+    n INTEGER NOT NULL,
+    flagged INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_key, bucket)
+);
+CREATE INDEX IF NOT EXISTS flood_bucket ON flood(bucket);
+"""
 
 
 def _script(sql: str) -> Callable[[Any], Awaitable[None]]:
@@ -140,6 +150,7 @@ PG_MIGRATIONS: tuple[Callable[[Any], Awaitable[None]], ...] = (
     _script(_V8),
     _script(_V9),
     _script(_V10),
+    _script(_V11),
 )
 
 
