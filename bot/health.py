@@ -12,7 +12,8 @@ from bot.store import StoreUnhealthy, probe
 def check_health(settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
     """Print one line and return 0 when both are fine, else say what is wrong and return 1.
 
-    It stands in for a /healthz route (docs/deploy.md): the container's HEALTHCHECK runs it.
+    The command-line form of webhook mode's GET /healthz (handlers/healthz.py, docs/deploy.md):
+    the container's HEALTHCHECK runs it.
     Exit codes are Docker's: 0 healthy, 1 unhealthy (2 is reserved there).
     """
     try:

@@ -34,6 +34,7 @@ from bot.understand import Matcher
 from handlers import staff, villager
 from handlers.confirmations import STAFF_BUTTON_PREFIX
 from handlers.errors import drop_invalid_token_traceback, error_handler, redact_token
+from handlers.healthz import Health, attach_health
 from handlers.inbox import GracefulApplication, Inbox, InboxUpdateProcessor
 from handlers.lease import Lease
 from handlers.polling import TolerantBot
@@ -267,6 +268,7 @@ class _Lifecycle:
             kb_path=self._settings.kb_path,
         )
         logger.info("database %s open", self._settings.database_label)
+        attach_health(app.bot, Health(self._settings, rt.service))  # GET /healthz (webhook)
         # webhook mode: each posted update is claimed by its id, so that of several instances
         # behind a load balancer one handles it; those of an instance that stopped (or was
         # killed: its lease ran out) are adopted by one survivor, never resumed at a start
@@ -291,6 +293,7 @@ class _Lifecycle:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._store is not None:
             self._inbox.bind(None)
+            attach_health(app.bot, None)
             await self._lease.drop(self._store)
             await self._store.close()
             self._store = None

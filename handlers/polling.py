@@ -17,6 +17,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from handlers.healthz import Check
 from handlers.inbox import Inbox
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ class _HidePtbParseError(logging.Filter):
 class TolerantBot(ExtBot[None]):
     """ExtBot whose get_updates skips, once and with a log line, updates it cannot parse."""
 
-    __slots__ = ("_inbox",)
+    __slots__ = ("_health", "_inbox")
 
     def __init__(self, *args: Any, inbox: Inbox | None = None, **kwargs: Any) -> None:
         """As ExtBot; each fetched batch is kept in `inbox` before PTB sees it. PTB's own log
@@ -40,8 +41,19 @@ class TolerantBot(ExtBot[None]):
         super().__init__(*args, **kwargs)
         with self._unfrozen():
             self._inbox = inbox if inbox is not None else Inbox()
+            self._health: Check | None = None
         logging.getLogger("telegram.Bot").addFilter(_HidePtbParseError())
         logging.getLogger("telegram.ext.ExtBot").addFilter(_HidePtbParseError())
+
+    @property
+    def health(self) -> Check | None:
+        """What GET /healthz asks in webhook mode (healthz.Health), once the store is open."""
+        return self._health
+
+    def set_health(self, check: Check | None) -> None:
+        """Let GET /healthz ask `check` (None: starting or stopping)."""
+        with self._unfrozen():
+            self._health = check
 
     @property
     def inbox(self) -> Inbox:

@@ -23,6 +23,7 @@ from telegram import Update
 from telegram.ext import _updater
 from telegram.ext._utils.webhookhandler import TelegramHandler, WebhookAppClass
 
+from handlers.healthz import HealthHandler
 from handlers.inbox import Inbox
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,10 @@ class GuardedWebhookApp(WebhookAppClass):
             "update_queue": update_queue,
             "secret_token": secret_token,
         }
-        rules = [(rf"{webhook_path}/?", GuardedTelegramHandler, self.shared_objects)]
+        rules = [
+            (rf"{webhook_path}/?", GuardedTelegramHandler, self.shared_objects),
+            (r"/healthz", HealthHandler, {"bot": bot}),
+        ]
         tornado.web.Application.__init__(self, rules)
 
 

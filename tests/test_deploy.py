@@ -210,6 +210,6 @@ def test_the_deploy_guide_names_real_settings_and_commands_that_parse() -> None:
     assert {"health", "serve", "log purge --before 2026-06-01"} <= set(commands)
     for command in commands:
         build_parser().parse_args(shlex.split(command))
-    assert "It stands\nin for a `/healthz` route" in guide
+    assert "**In webhook mode there is also `GET /healthz`**" in guide
     assert 'sqlite3 policybot.sqlite3 ".backup backup.sqlite3"' in guide
     assert "ExecStart=/opt/policybot/bin/policybot serve" in guide

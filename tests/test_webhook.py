@@ -18,6 +18,11 @@ import pytest
 from telegram.ext import _updater
 from telegram.ext._utils.webhookhandler import WebhookAppClass
 
+from bot.config import Settings
+from bot.dialogue import DialogueService
+from bot.store import Store
+from bot.understand import Matcher
+from handlers.healthz import Health
 from handlers.webhook import MAX_UPDATE_BYTES, GuardedWebhookApp, guard_webhook
 from tests.fakes.botapi import TOKEN, FakeBotAPI, message_update, running_fake, wait_until
 from tests.test_telegram_serve import free_port, serve_env, serving, stop
@@ -216,3 +221,35 @@ def test_the_guard_refuses_to_start_on_a_python_telegram_bot_it_does_not_know(
     monkeypatch.setattr(_updater, "WebhookAppClass", type("Renamed", (), {}))
     with pytest.raises(RuntimeError, match="cannot guard it"):
         guard_webhook()  # never an unguarded webhook
+
+
+def test_healthz_says_ok_with_no_path_and_refuses_anything_but_get(hook: Hook) -> None:
+    sent = len(hook.fake.messages())
+    with urllib.request.urlopen(f"http://127.0.0.1:{hook.port}/healthz", timeout=10) as r:
+        status, body = r.status, r.read().decode()
+        assert r.headers["Content-Type"].startswith("text/plain")
+    assert status == 200
+    assert body.startswith("ok: knowledge base of ")
+    assert "question log schema" in body
+    assert "/" not in body, "no path or URL on a port that faces the internet"
+    refused = urllib.request.Request(f"http://127.0.0.1:{hook.port}/healthz", b"{}")
+    with pytest.raises(urllib.error.HTTPError) as post_it:
+        urllib.request.urlopen(refused, timeout=10)
+    post_it.value.close()
+    assert post_it.value.code == 405
+    assert len(hook.fake.messages()) == sent, "a probe is no update"
+
+
+async def test_healthz_is_unhealthy_when_the_log_is_gone_and_asks_again_after_a_while(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    async with await Store.open(db) as store:
+        health = Health(Settings(db_path=db), DialogueService(matcher, store))
+        assert (await health())[0]
+        db.unlink()
+        assert (await health())[0], "kept a few seconds: a flood of probes asks once"
+        health._kept = None  # as after KEPT_S
+        healthy, line = await health()
+    assert not healthy
+    assert line == "unhealthy: the question log does not answer"
