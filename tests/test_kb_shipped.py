@@ -18,15 +18,26 @@ def topics() -> dict[str, Any]:
     return yaml.safe_load(shared_path("policy", "topics.yaml").read_text(encoding="utf-8"))
 
 
-def test_kb_check_passes_on_the_shipped_file() -> None:
+@pytest.fixture(scope="module")
+def checked() -> tuple[KnowledgeBase | None, list[Any]]:
+    """`kb check` on the shipped file, run once (it rebuilds the matcher per fold: ~5 s)."""
     kb, problems = check_knowledge(SHIPPED_KB)
+    return kb, list(problems)
+
+
+def test_kb_check_passes_on_the_shipped_file(
+    checked: tuple[KnowledgeBase | None, list[Any]],
+) -> None:
+    kb, problems = checked
     assert kb is not None
     assert [str(p) for p in problems if p.severity == "error"] == []
 
 
-def test_kb_check_finds_nothing_at_all_in_the_shipped_file() -> None:
+def test_kb_check_finds_nothing_at_all_in_the_shipped_file(
+    checked: tuple[KnowledgeBase | None, list[Any]],
+) -> None:
     """Not even a warning: every policy entry has its facts, every figure is in them."""
-    _, problems = check_knowledge(SHIPPED_KB)
+    _, problems = checked
     assert [str(p) for p in problems] == []
 
 
