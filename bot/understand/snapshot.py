@@ -1,0 +1,205 @@
+"""The indexed knowledge base kept between starts, so a restart of a large one need not redo it.
+
+With the analysis memo (memo.py) a warm start of 10,000 entries still spent most of its ten
+seconds rebuilding the index from the memo's rows: a million postings appended one by one,
+a Query object per text, a credit dict per entry. The snapshot keeps what build.py makes
+(build.Built) as flat arrays and string tables in one file of the private cache folder, read
+back with array.frombytes: no Python object per posting.
+
+A snapshot belongs to one build: its name and header carry a digest of everything the build
+depends on (the memo's key: the code, the libraries, the segmenter's words; the weights and
+options the indexing reads; every entry's id and texts, in order), so an edited entry, a new
+setting or new code builds anew and never reads an old file. The file ends with a SHA-256 of
+all before it; a file that is truncated, damaged or someone else's is removed and rebuilt.
+Any trouble (unreadable, disk full) is logged at DEBUG and the matcher builds as if there
+were no snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import struct
+import sys
+import tempfile
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from itertools import accumulate, pairwise
+from pathlib import Path
+from typing import IO, Any
+
+from bot.knowledge import Entry
+from bot.understand.build import Built, Doc
+from bot.understand.cache import prune, touch
+from bot.understand.index import TokenIndex
+
+log = logging.getLogger(__name__)
+
+# Smaller knowledge bases build as fast as a snapshot loads (the shipped one's 76 entries:
+# measured in the commit adding this).
+SNAPSHOT_MIN = 500
+# The format, and the machine's (byte order, item sizes): a file of another is not read.
+VERSION = 1
+_LAYOUT = f"{sys.byteorder} " + " ".join(f"{c}{array(c).itemsize}" for c in "Bhiqd")
+_MAGIC = b"policybot-index\n"
+_HEAD = struct.Struct("<16sI64s")
+_SECTION = struct.Struct("<cQ")  # an array's typecode and its number of items
+_DIGEST = hashlib.sha256().digest_size
+
+
+def snapshot_key(memo_key: str, topic_examples: float, entries: Iterable[Entry]) -> str:
+    """The digest of a build: the analysis (`memo_key`), the weights and options indexing
+    reads besides it (normalize, domain_dict and synonyms are in the memo key, referrals in
+    which entries come), and each entry's id and texts in order."""
+    h = hashlib.sha256(f"{VERSION}\0{_LAYOUT}\0{memo_key}\0{topic_examples!r}".encode())
+    for e in entries:
+        texts = [e.id, e.title, list(e.questions), list(e.keywords)]
+        h.update(json.dumps(texts, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n")
+    return h.hexdigest()
+
+
+def snapshot_path(folder: Path, key: str) -> Path:
+    """Where the snapshot of `key` lives in `folder`."""
+    return folder / f"index-{key[:24]}.bin"
+
+
+def load(path: Path, key: str) -> Built | None:
+    """The build kept in `path` for `key`; None (and the file removed) if it is not that."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.debug("index snapshot %s unreadable: %s", path, exc)
+        return None
+    try:
+        built = _parse(memoryview(data), key)
+    except (ValueError, IndexError, TypeError, UnicodeDecodeError, struct.error) as exc:
+        log.debug("index snapshot %s not used, removed: %s", path, exc)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    touch(path)  # most recently used: the last to be pruned
+    return built
+
+
+def save(path: Path, key: str, built: Built) -> None:
+    """Write `built` as the snapshot of `key` at `path` (whole or not at all), then prune."""
+    try:
+        with tempfile.NamedTemporaryFile(
+            "wb", dir=path.parent, prefix=".index-", suffix=".tmp", delete=False
+        ) as f:
+            tmp = Path(f.name)
+            try:
+                _write(f, key, built)
+            except BaseException:
+                f.close()
+                tmp.unlink(missing_ok=True)
+                raise
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.debug("index snapshot %s not saved: %s", path, exc)
+        return
+    prune(path, "index-*.bin")
+
+
+# What the file holds after its header, in order: "s" a list of strings, else a list of
+# arrays of that typecode (see _fields): the tokens; the index's state (TokenIndex.state); each
+# doc's number of examples, its entry id, its example texts; every example's tokens and their
+# ends; the keywords and their entries; each entry's texts.
+_SCHEMA = ("s", *"idihiiiBd", "i", "s", "s", "i", "s", "i", "s")
+
+
+def _fields(built: Built) -> list[Sequence[array[Any]] | Sequence[str]]:
+    """The parts of `built`, each a list of arrays or of strings, as _SCHEMA lists them."""
+    docs = built.docs
+    return [
+        list(built.index.ids),
+        *built.index.state(),
+        [array("i", (len(d.example_texts) for d in docs))],
+        [d.entry_id for d in docs],
+        [t for d in docs for t in d.example_texts],
+        [built.tokens, built.ends],
+        list(built.keyword_entries),
+        [array("i", sorted(s)) for s in built.keyword_entries.values()],
+        built.texts,
+    ]
+
+
+def _write(f: IO[bytes], key: str, built: Built) -> None:
+    h = hashlib.sha256()
+
+    def put(code: str, *chunks: bytes | array[Any]) -> None:
+        size = sum(len(c) for c in chunks)
+        for chunk in (_SECTION.pack(code.encode(), size), *chunks):
+            f.write(chunk)
+            h.update(chunk)
+
+    head = _HEAD.pack(_MAGIC, VERSION, key.encode("ascii"))
+    f.write(head)
+    h.update(head)
+    for code, field in zip(_SCHEMA, _fields(built), strict=True):
+        ends = array("q", accumulate(map(len, field), initial=0))
+        put("q", ends)
+        if code == "s":
+            put("B", "".join(field).encode("utf-8", "surrogatepass"))  # type: ignore[arg-type]
+        else:
+            put(code, *field)
+    f.write(h.digest())
+
+
+class _Reader:
+    """The sections of a snapshot file, in order."""
+
+    def __init__(self, data: memoryview, at: int) -> None:
+        self.data, self.at = data, at
+
+    def array(self, code: str) -> array[Any]:
+        kind, n = _SECTION.unpack_from(self.data, self.at)
+        out = array(code)
+        size = n * out.itemsize
+        start = self.at + _SECTION.size
+        if kind != code.encode() or start + size > len(self.data):
+            raise ValueError(f"section {kind!r} at {self.at}: not {code} of {n} items")
+        out.frombytes(self.data[start : start + size])
+        self.at = start + size
+        return out
+
+    def field(self, code: str) -> list[Any]:
+        ends = self.array("q")
+        if code == "s":
+            flat: Any = self.array("B").tobytes().decode("utf-8", "surrogatepass")
+        else:
+            flat = self.array(code)
+        if not ends or ends[0] != 0 or ends[-1] != len(flat):
+            raise ValueError("offsets that do not fit their section")
+        return [flat[a:b] for a, b in pairwise(ends)]
+
+
+def _parse(data: memoryview, key: str) -> Built:
+    body = data[:-_DIGEST]
+    magic, version, stored = _HEAD.unpack_from(body)
+    if magic != _MAGIC or version != VERSION or stored != key.encode("ascii"):
+        raise ValueError(f"another snapshot (version {version}, key {stored[:24]!r})")
+    if hashlib.sha256(body).digest() != data[-_DIGEST:]:
+        raise ValueError("damaged: its digest does not match")
+    read = _Reader(body, _HEAD.size)
+    tokens, *state, (counts,), ids, texts, (example_tokens, ends), keywords, entries, spread = [
+        read.field(code) for code in _SCHEMA
+    ]
+    if read.at != len(body) or not len(ids) == len(counts) == len(spread):
+        raise ValueError("sections that do not fit together")
+    if not sum(counts) == len(texts) == len(ends) or (ends and ends[-1] != len(example_tokens)):
+        raise ValueError("docs that do not fit their examples")
+    index = TokenIndex.restore(tokens, state)
+    starts = accumulate(counts, initial=0)
+    docs = [
+        Doc(i, texts[a : a + n], array("d")) for i, a, n in zip(ids, starts, counts, strict=False)
+    ]
+    keyword_entries: dict[str, set[int]] = defaultdict(set)
+    keyword_entries.update(zip(keywords, map(set, entries), strict=True))
+    return Built(index, docs, example_tokens, ends, keyword_entries, spread)
