@@ -70,18 +70,17 @@ def snapshot_path(folder: Path, key: str) -> Path:
 def load(path: Path, key: str) -> Built | None:
     """The build kept in `path` for `key`; None (and the file removed) if it is not that."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            built = _parse(_Reader(f, os.fstat(f.fileno()).st_size), key)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        log.debug("index snapshot %s unreadable: %s", path, exc)
-        return None
-    try:
-        built = _parse(memoryview(data), key)
-    except (ValueError, IndexError, TypeError, UnicodeDecodeError, struct.error) as exc:
+    except (ValueError, EOFError, UnicodeDecodeError, struct.error) as exc:
         log.debug("index snapshot %s not used, removed: %s", path, exc)
         with contextlib.suppress(OSError):
             path.unlink()
+        return None
+    except OSError as exc:
+        log.debug("index snapshot %s unreadable: %s", path, exc)
         return None
     touch(path)  # most recently used: the last to be pruned
     return built
@@ -153,45 +152,68 @@ def _write(f: IO[bytes], key: str, built: Built) -> None:
 
 
 class _Reader:
-    """The sections of a snapshot file, in order."""
+    """The sections of a snapshot file, in order, each read straight into its arrays."""
 
-    def __init__(self, data: memoryview, at: int) -> None:
-        self.data, self.at = data, at
+    def __init__(self, f: IO[bytes], size: int) -> None:
+        self.f, self.left, self.digest = f, size - _DIGEST, hashlib.sha256()
 
-    def array(self, code: str) -> array[Any]:
-        kind, n = _SECTION.unpack_from(self.data, self.at)
-        out = array(code)
-        size = n * out.itemsize
-        start = self.at + _SECTION.size
-        if kind != code.encode() or start + size > len(self.data):
-            raise ValueError(f"section {kind!r} at {self.at}: not {code} of {n} items")
-        out.frombytes(self.data[start : start + size])
-        self.at = start + size
+    def bytes(self, size: int) -> bytes:
+        if size > self.left:
+            raise ValueError(f"{size} bytes wanted, {self.left} left before the digest")
+        data = self.f.read(size)
+        if len(data) != size:
+            raise EOFError("the file ends early")
+        self.left -= size
+        self.digest.update(data)
+        return data
+
+    def section(self, code: str) -> int:
+        """The number of items of the next section, which must be of typecode `code`."""
+        kind, n = _SECTION.unpack(self.bytes(_SECTION.size))
+        if kind != code.encode() or n * array(code).itemsize > self.left:
+            raise ValueError(f"section {kind!r} of {n} items where {code} was due")
+        return int(n)
+
+    def arrays(self, code: str, ends: Sequence[int]) -> list[array[Any]]:
+        """The arrays of the section begun (typecode `code`), each ending at its `ends`."""
+        out = []
+        for a, b in pairwise(ends):
+            part = array(code)
+            part.fromfile(self.f, b - a)  # EOFError if the file ends early
+            self.digest.update(part)
+            out.append(part)
+        self.left -= ends[-1] * array(code).itemsize
         return out
 
     def field(self, code: str) -> list[Any]:
-        ends = self.array("q")
-        if code == "s":
-            flat: Any = self.array("B").tobytes().decode("utf-8", "surrogatepass")
-        else:
-            flat = self.array(code)
-        if not ends or ends[0] != 0 or ends[-1] != len(flat):
-            raise ValueError("offsets that do not fit their section")
-        return [flat[a:b] for a, b in pairwise(ends)]
+        """One part of the build (see _SCHEMA): its offsets, then its arrays or strings."""
+        (ends,) = self.arrays("q", (0, self.section("q")))
+        if not ends or ends[0] != 0:
+            raise ValueError("offsets that do not start at 0")
+        if code != "s":
+            if self.section(code) != ends[-1]:
+                raise ValueError("a section of another length than its offsets")
+            return self.arrays(code, ends)
+        text = self.bytes(self.section("B")).decode("utf-8", "surrogatepass")
+        if len(text) != ends[-1]:
+            raise ValueError("strings of another length than their offsets")
+        return [text[a:b] for a, b in pairwise(ends)]
+
+    def end(self) -> None:
+        """Check that the file ends with the digest of all before it."""
+        if self.left != 0 or self.f.read(_DIGEST + 1) != self.digest.digest():
+            raise ValueError("damaged: its digest does not match")
 
 
-def _parse(data: memoryview, key: str) -> Built:
-    body = data[:-_DIGEST]
-    magic, version, stored = _HEAD.unpack_from(body)
+def _parse(read: _Reader, key: str) -> Built:
+    magic, version, stored = _HEAD.unpack(read.bytes(_HEAD.size))
     if magic != _MAGIC or version != VERSION or stored != key.encode("ascii"):
         raise ValueError(f"another snapshot (version {version}, key {stored[:24]!r})")
-    if hashlib.sha256(body).digest() != data[-_DIGEST:]:
-        raise ValueError("damaged: its digest does not match")
-    read = _Reader(body, _HEAD.size)
     tokens, *state, (counts,), ids, texts, (example_tokens, ends), keywords, entries, spread = [
         read.field(code) for code in _SCHEMA
     ]
-    if read.at != len(body) or not len(ids) == len(counts) == len(spread):
+    read.end()
+    if not len(ids) == len(counts) == len(spread):
         raise ValueError("sections that do not fit together")
     if not sum(counts) == len(texts) == len(ends) or (ends and ends[-1] != len(example_tokens)):
         raise ValueError("docs that do not fit their examples")
