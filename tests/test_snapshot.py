@@ -16,9 +16,8 @@ from bot.understand import Matcher, Options, Weights
 from bot.understand.cache import KEEP_FILES, cache_dir
 from bot.understand.snapshot import SNAPSHOT_MIN
 
-# Large enough to take a snapshot with the threshold lowered, small enough to build fast.
+# Large enough to take a snapshot, small enough to build fast.
 SIZE = 60
-LOW = 50
 QUESTIONS = [
     "低保咋申请",
     "俺家娃上中专有啥补助",
@@ -56,7 +55,7 @@ def _from_snapshot(folder: Path, kb: KnowledgeBase, **settings: object) -> Match
     build would have started a new one."""
     for memo in folder.glob("analysis-*.sqlite3"):
         memo.unlink()
-    matcher = Matcher(kb, snapshot_min=LOW, **settings)  # type: ignore[arg-type]
+    matcher = Matcher(kb, **settings)  # type: ignore[arg-type]
     assert not list(folder.glob("analysis-*.sqlite3")), "built anew, not from the snapshot"
     return matcher
 
@@ -66,7 +65,7 @@ def test_a_warm_start_answers_exactly_as_a_fresh_build(
 ) -> None:
     fresh = _answers(Matcher(big, memo=False))
     assert _snapshots(own_cache) == []
-    cold = _answers(Matcher(big, snapshot_min=LOW))
+    cold = _answers(Matcher(big))
     assert len(_snapshots(own_cache)) == 1
     warm = _answers(_from_snapshot(own_cache, big))
     assert warm == cold == fresh
@@ -74,10 +73,11 @@ def test_a_warm_start_answers_exactly_as_a_fresh_build(
 
 
 def test_below_the_threshold_and_without_memo_no_snapshot_is_taken(
-    own_cache: Path, big: KnowledgeBase
+    own_cache: Path, mini_kb: KnowledgeBase, big: KnowledgeBase
 ) -> None:
-    assert SIZE < SNAPSHOT_MIN
-    Matcher(big)
+    assert len(mini_kb.entries) < SNAPSHOT_MIN <= SIZE
+    Matcher(mini_kb)
+    Matcher(big, snapshot_min=SIZE + 1)
     Matcher(big, memo=False, snapshot_min=0)
     assert _snapshots(own_cache) == []
 
@@ -101,16 +101,16 @@ def _edited(kb: KnowledgeBase) -> KnowledgeBase:
 def test_what_the_index_depends_on_builds_anew(
     own_cache: Path, big: KnowledgeBase, change: str, settings: dict[str, object]
 ) -> None:
-    Matcher(big, snapshot_min=LOW)
+    Matcher(big)
     kb = _edited(big) if change == "an edited question" else big
     expected = _answers(Matcher(kb, memo=False, **settings))  # type: ignore[arg-type]
-    assert _answers(Matcher(kb, snapshot_min=LOW, **settings)) == expected  # type: ignore[arg-type]
+    assert _answers(Matcher(kb, **settings)) == expected  # type: ignore[arg-type]
     assert len(_snapshots(own_cache)) == 2, change
     assert _answers(_from_snapshot(own_cache, kb, **settings)) == expected
 
 
 def test_settings_the_index_does_not_read_reuse_it(own_cache: Path, big: KnowledgeBase) -> None:
-    Matcher(big, snapshot_min=LOW)
+    Matcher(big)
     weights, options = Weights(coverage=0.4, unknown_token=0.9), Options(phonetic=False)
     expected = _answers(Matcher(big, memo=False, weights=weights, options=options))
     assert _answers(_from_snapshot(own_cache, big, weights=weights, options=options)) == expected
@@ -141,12 +141,12 @@ def _flipped(data: bytes, other: bytes) -> bytes:
 def test_a_damaged_or_foreign_snapshot_is_ignored_and_rebuilt(
     own_cache: Path, big: KnowledgeBase, damage: object
 ) -> None:
-    Matcher(_edited(big), snapshot_min=LOW)
+    Matcher(_edited(big))
     (other,) = _snapshots(own_cache)
-    expected = _answers(Matcher(big, snapshot_min=LOW))
+    expected = _answers(Matcher(big))
     (path,) = (p for p in _snapshots(own_cache) if p != other)
     path.write_bytes(damage(path.read_bytes(), other.read_bytes()))  # type: ignore[operator]
-    assert _answers(Matcher(big, snapshot_min=LOW)) == expected
+    assert _answers(Matcher(big)) == expected
     assert _answers(_from_snapshot(own_cache, big)) == expected  # the rewritten one serves
 
 
@@ -158,7 +158,7 @@ def test_the_snapshots_are_pruned_to_the_most_recently_used(
     for i, path in enumerate(old):
         path.write_bytes(b"an older snapshot")
         os.utime(path, (1_000_000_000 + i * 3600,) * 2)
-    Matcher(big, snapshot_min=LOW)
+    Matcher(big)
     left = _snapshots(own_cache)
     assert len(left) == KEEP_FILES + 1
     assert set(old[-KEEP_FILES:]) < set(left)  # the newest old ones, and the new one
