@@ -162,3 +162,15 @@ def test_the_snapshots_are_pruned_to_the_most_recently_used(
     left = _snapshots(own_cache)
     assert len(left) == KEEP_FILES + 1
     assert set(old[-KEEP_FILES:]) < set(left)  # the newest old ones, and the new one
+
+
+def test_a_snapshot_that_cannot_be_written_leaves_no_temporary_file(
+    own_cache: Path, big: KnowledgeBase
+) -> None:
+    expected = _answers(Matcher(big))
+    (path,) = _snapshots(own_cache)
+    path.unlink()
+    path.mkdir()  # neither readable as a file nor replaceable by one
+    assert _answers(Matcher(big)) == expected
+    assert path.is_dir()
+    assert not list(own_cache.glob(".index-*"))

@@ -88,23 +88,26 @@ def load(path: Path, key: str) -> Built | None:
 
 
 def save(path: Path, key: str, built: Built) -> None:
-    """Write `built` as the snapshot of `key` at `path` (whole or not at all), then prune."""
+    """Write `built` as the snapshot of `key` at `path` (whole or not at all), then prune.
+
+    Not synced to disk: a file a crash left incomplete fails its digest and is built anew.
+    """
+    tmp: Path | None = None
     try:
         with tempfile.NamedTemporaryFile(
             "wb", dir=path.parent, prefix=".index-", suffix=".tmp", delete=False
         ) as f:
             tmp = Path(f.name)
-            try:
-                _write(f, key, built)
-            except BaseException:
-                f.close()
-                tmp.unlink(missing_ok=True)
-                raise
+            _write(f, key, built)
         os.replace(tmp, path)
+        tmp = None
+        prune(path, "index-*.bin")
     except OSError as exc:
         log.debug("index snapshot %s not saved: %s", path, exc)
-        return
-    prune(path, "index-*.bin")
+    finally:
+        if tmp is not None:  # not written whole
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 # What the file holds after its header, in order: "s" a list of strings, else a list of
