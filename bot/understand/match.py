@@ -7,7 +7,7 @@ import math
 from array import array
 from collections.abc import Sequence
 from dataclasses import replace
-from itertools import islice
+from itertools import chain
 
 from bot.knowledge import Entry, KnowledgeBase
 from bot.understand import snapshot
@@ -111,13 +111,16 @@ class Matcher:
     def _weigh_examples(self, built: Built) -> None:
         """Set each doc's example weights: the sum of the weights of each example's tokens."""
         by_id = [self.weight(t) for t in self._index.ids]  # ids count up from 0
-        tokens, at = built.tokens, 0
-        ends = iter(built.ends)
+        weights = list(map(by_id.__getitem__, built.tokens))
+        ends = built.ends
+        cuts = map(slice, chain((0,), ends), ends)
+        # each summed in its tokens' order: the very floats of summing token by token
+        sums = array("d", map(sum, map(weights.__getitem__, cuts)))
+        at = 0
         for doc in self._docs:
-            weights = doc.example_weights = array("d")
-            for end in islice(ends, len(doc.example_texts)):
-                weights.append(sum(map(by_id.__getitem__, tokens[at:end])))
-                at = end
+            n = len(doc.example_texts)
+            doc.example_weights = sums[at : at + n]
+            at += n
 
     def _corrector(self, keywords: set[str]) -> PhoneticCorrector:
         """Homophone correction towards the knowledge base's own words."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import struct
@@ -57,9 +56,14 @@ def snapshot_key(memo_key: str, topic_examples: float, entries: Iterable[Entry])
     reads besides it (normalize, domain_dict and synonyms are in the memo key, referrals in
     which entries come), and each entry's id and texts in order."""
     h = hashlib.sha256(f"{VERSION}\0{_LAYOUT}\0{memo_key}\0{topic_examples!r}".encode())
+    strings: list[str] = []
+    counts = array("q")  # each entry's questions and keywords: with the lengths, one reading
     for e in entries:
-        texts = [e.id, e.title, list(e.questions), list(e.keywords)]
-        h.update(json.dumps(texts, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n")
+        strings += (e.id, e.title, *e.questions, *e.keywords)
+        counts += array("q", (len(e.questions), len(e.keywords)))
+    h.update(counts)
+    h.update(array("q", map(len, strings)))
+    h.update("".join(strings).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
