@@ -7,7 +7,7 @@ import math
 from array import array
 from collections.abc import Sequence
 from dataclasses import replace
-from itertools import chain
+from itertools import chain, repeat
 
 from bot.knowledge import Entry, KnowledgeBase
 from bot.understand import snapshot
@@ -91,31 +91,27 @@ class Matcher:
     def _build(self, entries: Sequence[Entry], memo: bool, snapshot_min: int) -> Built:
         """Index `entries`: from the snapshot of an earlier start if there is one (for at
         least `snapshot_min` entries, snapshot.py), else from the texts' analyses."""
-        parts = [*self.segmenter.signature(), f"normalize={self.options.normalize}"]
         topic = self.weights.topic_examples
         if not memo:
             return index_entries(entries, self.analyze, topic, None)
-        key = memo_key(parts)
-        path = None
-        if len(entries) >= snapshot_min:
-            own = snapshot.snapshot_key(key, topic, entries)
-            path = snapshot.snapshot_path(cache_dir(), own)
-            built = snapshot.load(path, own)
-            if built is not None:
-                return built
-        built = index_entries(entries, self.analyze, topic, AnalysisMemo(key))
-        if path is not None:
+        key = memo_key([*self.segmenter.signature(), f"normalize={self.options.normalize}"])
+        if len(entries) < snapshot_min:
+            return index_entries(entries, self.analyze, topic, AnalysisMemo(key))
+        own = snapshot.snapshot_key(key, topic, entries)
+        path = snapshot.snapshot_path(cache_dir(), own)
+        built = snapshot.load(path, own)
+        if built is None:
+            built = index_entries(entries, self.analyze, topic, AnalysisMemo(key))
             snapshot.save(path, own, built)
         return built
 
     def _weigh_examples(self, built: Built) -> None:
         """Set each doc's example weights: the sum of the weights of each example's tokens."""
-        by_id = [self.weight(t) for t in self._index.ids]  # ids count up from 0
-        weights = list(map(by_id.__getitem__, built.tokens))
+        weight = [self.weight(t) for t in self._index.ids].__getitem__  # ids count up from 0
         ends = built.ends
-        cuts = map(slice, chain((0,), ends), ends)
-        # each summed in its tokens' order: the very floats of summing token by token
-        sums = array("d", map(sum, map(weights.__getitem__, cuts)))
+        examples = map(built.tokens.__getitem__, map(slice, chain((0,), ends), ends))
+        # sum(map(weight, tokens)) for each example's tokens, in C (0.5 s at 10,000 entries)
+        sums = array("d", map(sum, map(map, repeat(weight), examples)))
         at = 0
         for doc in self._docs:
             n = len(doc.example_texts)

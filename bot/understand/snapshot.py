@@ -26,8 +26,8 @@ import sys
 import tempfile
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from itertools import accumulate, pairwise
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate, chain, pairwise
 from pathlib import Path
 from typing import IO, Any
 
@@ -140,9 +140,8 @@ def _fields(built: Built) -> list[Sequence[array[Any]] | Sequence[str]]:
 def _write(f: IO[bytes], key: str, built: Built) -> None:
     h = hashlib.sha256()
 
-    def put(code: str, *chunks: bytes | array[Any]) -> None:
-        size = sum(len(c) for c in chunks)
-        for chunk in (_SECTION.pack(code.encode(), size), *chunks):
+    def put(code: str, size: int, chunks: Iterable[bytes | array[Any]]) -> None:
+        for chunk in chain((_SECTION.pack(code.encode(), size),), chunks):
             f.write(chunk)
             h.update(chunk)
 
@@ -151,12 +150,19 @@ def _write(f: IO[bytes], key: str, built: Built) -> None:
     h.update(head)
     for code, field in zip(_SCHEMA, _fields(built), strict=True):
         ends = array("q", accumulate(map(len, field), initial=0))
-        put("q", ends)
+        put("q", len(ends), (ends,))
         if code == "s":
-            put("B", "".join(field).encode("utf-8", "surrogatepass"))  # type: ignore[arg-type]
+            strings: Sequence[str] = field  # type: ignore[assignment]
+            put("B", sum(map(len, _encoded(strings))), _encoded(strings))
         else:
-            put(code, *field)
+            put(code, ends[-1], field)  # type: ignore[arg-type]
     f.write(h.digest())
+
+
+def _encoded(strings: Sequence[str], size: int = 256) -> Iterator[bytes]:
+    """`strings` run together in UTF-8, a few at a time (not one more copy of them all)."""
+    for start in range(0, len(strings), size):
+        yield "".join(strings[start : start + size]).encode("utf-8", "surrogatepass")
 
 
 class _Reader:
