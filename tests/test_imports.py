@@ -18,6 +18,8 @@ CORE_LIBS = {
     "understand/pinyin": {"pypinyin"},
     "understand/match": set(),
     "understand/index": set(),
+    "understand/build": set(),
+    "understand/snapshot": set(),
     "understand/score": {"rapidfuzz"},
     "understand/decide": set(),
     "understand/tuning": set(),

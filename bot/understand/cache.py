@@ -1,11 +1,12 @@
 """The private folder where the matcher keeps what it builds once (jieba's trimmed dictionary,
-pinyin tables, analysis memos): never a shared temporary path that another local user could
-fill first.
+pinyin tables, analysis memos, index snapshots): never a shared temporary path that another
+local user could fill first.
 
-Each kind of file there is a family (jieba-*.txt, pinyin-words-*.json, analysis-*.sqlite3)
-whose names carry a digest of what they were built from, so a new knowledge base or library
-version adds a file beside the old ones. `prune` keeps a family to the few most recently used
-(`touch` marks a file used when it is read), so the folder does not grow without end.
+Each kind of file there is a family (jieba-*.txt, pinyin-words-*.json, analysis-*.sqlite3,
+index-*.bin) whose names carry a digest of what they were built from, so a new knowledge base
+or library version adds a file beside the old ones. `prune` keeps a family to the few most
+recently used (`touch` marks a file used when it is read), so the folder does not grow without
+end.
 """
 
 from __future__ import annotations

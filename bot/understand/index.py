@@ -13,6 +13,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from operator import add
+from typing import Any
 
 # A token whose postings are longer than this many times the pool is looked up entry by entry
 # (bisect) rather than scanned: scanning costs one step per posting, a lookup about this many.
@@ -69,6 +70,38 @@ class TokenIndex:
                 for e, v in zip(entries, credits, strict=True):
                     codes[e] = code[v]
                 self._dense[t] = (bytes(codes), values)
+
+    def state(self) -> tuple[list[array[Any]], ...]:
+        """The frozen index as arrays, for a snapshot (snapshot.py): each token's entries,
+        credits, example starts and examples (ids in order), then the `_top` tokens and their
+        entries, then the `_dense` tokens, their codes and their credit values."""
+        top, dense = self._top, self._dense
+        return (
+            self._entries,
+            self._credits,
+            self._starts,
+            self._examples,
+            [array("i", top)],
+            list(top.values()),
+            [array("i", dense)],
+            [array("B", codes) for codes, _ in dense.values()],
+            [array("d", values) for _, values in dense.values()],
+        )
+
+    @classmethod
+    def restore(cls, tokens: Sequence[str], state: Sequence[Sequence[array[Any]]]) -> TokenIndex:
+        """The frozen index of `state` (what `state` gave) and its `tokens` (in id order)."""
+        index = cls()
+        index.ids = {token: t for t, token in enumerate(tokens)}
+        entries, credits, starts, examples, (top,), tops, (dense,), codes, values = state
+        if not len(tokens) == len(entries) == len(credits) == len(starts) == len(examples):
+            raise ValueError("postings of another number of tokens")
+        index._entries, index._credits = list(entries), list(credits)
+        index._starts, index._examples = list(starts), list(examples)
+        index._top = dict(zip(top, tops, strict=True))
+        dense_of = zip(dense, codes, values, strict=True)
+        index._dense = {t: (c.tobytes(), tuple(v)) for t, c, v in dense_of}
+        return index
 
     def size(self, token: str) -> int:
         """How many entries credit `token` (0 for a word the knowledge base does not use)."""

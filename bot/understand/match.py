@@ -5,15 +5,17 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
+from itertools import chain, repeat
 
 from bot.knowledge import Entry, KnowledgeBase
+from bot.understand import snapshot
 from bot.understand.analyze import Query
+from bot.understand.build import Built, index_entries
+from bot.understand.cache import cache_dir
 from bot.understand.decide import Candidate, Match, Outcome, decide
-from bot.understand.index import TokenIndex
-from bot.understand.memo import AnalysisMemo, analyse_each, memo_key
+from bot.understand.memo import AnalysisMemo, memo_key
 from bot.understand.normalize import normalize_text
 from bot.understand.phonetic import PhoneticCorrector
 from bot.understand.score import Features, combine, fuzzy
@@ -32,24 +34,6 @@ from bot.understand.tuning import (
 )
 from bot.understand.weigh import TokenWeights
 
-# Entries whose texts' analyses are read from the memo in one go (memo.AnalysisMemo.prefetch).
-PREFETCH = 200
-
-
-@dataclass
-class _Doc:
-    """What scoring reads of one entry besides the index: its id and example texts."""
-
-    entry_id: str
-    example_texts: list[str]
-    example_weights: array[float]
-
-
-def _texts(entries: Sequence[Entry]) -> Iterable[str]:
-    """Every text of `entries` that the matcher analyses."""
-    for entry in entries:
-        yield from (*entry.questions, entry.title, *entry.keywords)
-
 
 class Matcher:
     """Score questions against the knowledge base and decide an outcome."""
@@ -63,10 +47,12 @@ class Matcher:
         weights: Weights | None = None,
         options: Options | None = None,
         memo: bool = True,
+        snapshot_min: int = snapshot.SNAPSHOT_MIN,
     ) -> None:
         """Index every entry's example questions, keywords and title.
 
-        `memo`: reuse (and keep) the analysis of the texts from earlier starts (memo.py).
+        `memo`: reuse (and keep) the analysis of the texts from earlier starts (memo.py) and,
+        for at least `snapshot_min` entries, the whole index (snapshot.py).
         """
         self.thresholds = thresholds or Thresholds()
         self.weights = weights or Weights()
@@ -83,10 +69,10 @@ class Matcher:
         )
         # The knowledge base is edited text: typo correction is for villagers' questions only.
         self.corrector: PhoneticCorrector | None = None
-        self._index = TokenIndex()
-        self._keyword_entries: dict[str, set[int]] = defaultdict(set)
-        self._docs, tokens = self._index_entries(kb.entries, memo)
-        self._index.freeze(MAX_POOL, len(self._docs))
+        built = self._build(kb.entries, memo, snapshot_min)
+        self._index, self._docs = built.index, built.docs
+        self._keyword_entries = built.keyword_entries
+        self._keyword_spread = KeywordSpread(built.texts)
         self._smalltalk = frozenset(i for i, e in enumerate(kb.entries) if e.is_smalltalk)
         self._referrals = frozenset(e.id for e in kb.entries if e.is_referral)
         n = len(self._docs)
@@ -98,45 +84,39 @@ class Matcher:
         self._weigh = TokenWeights(
             self._idf, unknown_idf, self.segmenter, aspects, self.weights, opts
         )
-        by_id = [self.weight(t) for t in self._index.ids]  # ids count up from 0
-        for doc, examples in zip(self._docs, tokens, strict=True):
-            doc.example_weights = array("d", (sum(map(by_id.__getitem__, x)) for x in examples))
+        self._weigh_examples(built)
         if opts.phonetic:
             self.corrector = self._corrector(keywords)
 
-    def _index_entries(
-        self, entries: Sequence[Entry], memo: bool
-    ) -> tuple[list[_Doc], list[list[array[int]]]]:
-        """Index every entry; return their docs and the ids of each example's distinct tokens."""
-        docs, tokens, texts = [], [], []
-        parts = [*self.segmenter.signature(), f"normalize={self.options.normalize}"]
-        store = AnalysisMemo(memo_key(parts)) if memo else None
-        analysed = store.analysed if store else analyse_each
-        # keywords recur across entries (低保, 雨露计划): each is analysed once
-        seen: dict[str, Query] = {}
-        for i, entry in enumerate(entries):
-            if store and i % PREFETCH == 0:
-                store.prefetch(_texts(entries[i : i + PREFETCH]))
-            own = (*entry.questions, entry.title)
-            fresh = [k for k in dict.fromkeys(entry.keywords) if k not in seen]
-            found = analysed([*own, *fresh], self.analyze)
-            examples = found[: len(own)]
-            seen.update(zip(fresh, found[len(own) :], strict=True))
-            keywords = [seen[k] for k in entry.keywords]
-            self._index_entry(i, examples, keywords)
-            docs.append(_Doc(entry.id, [ex.joined for ex in examples], array("d")))
-            ids = self._index.ids
-            tokens.append(
-                [array("i", map(ids.__getitem__, dict.fromkeys(x.tokens))) for x in examples]
-            )
-            texts.append("\n".join(x.compact for x in (*examples, *keywords)))
-            for key in (k.compact for k in keywords):
-                if 2 <= len(key) <= MAX_KEYWORD:
-                    self._keyword_entries[key].add(i)
-        if store:
-            store.save()
-        self._keyword_spread = KeywordSpread(texts)
-        return docs, tokens
+    def _build(self, entries: Sequence[Entry], memo: bool, snapshot_min: int) -> Built:
+        """Index `entries`: from the snapshot of an earlier start if there is one (for at
+        least `snapshot_min` entries, snapshot.py), else from the texts' analyses."""
+        topic = self.weights.topic_examples
+        if not memo:
+            return index_entries(entries, self.analyze, topic, None)
+        key = memo_key([*self.segmenter.signature(), f"normalize={self.options.normalize}"])
+        if len(entries) < snapshot_min:
+            return index_entries(entries, self.analyze, topic, AnalysisMemo(key))
+        own = snapshot.snapshot_key(key, topic, entries)
+        path = snapshot.snapshot_path(cache_dir(), own)
+        built = snapshot.load(path, own)
+        if built is None:
+            built = index_entries(entries, self.analyze, topic, AnalysisMemo(key))
+            snapshot.save(path, own, built)
+        return built
+
+    def _weigh_examples(self, built: Built) -> None:
+        """Set each doc's example weights: the sum of the weights of each example's tokens."""
+        weight = [self.weight(t) for t in self._index.ids].__getitem__  # ids count up from 0
+        ends = built.ends
+        examples = map(built.tokens.__getitem__, map(slice, chain((0,), ends), ends))
+        # sum(map(weight, tokens)) for each example's tokens, in C (0.5 s at 10,000 entries)
+        sums = array("d", map(sum, map(map, repeat(weight), examples)))
+        at = 0
+        for doc in self._docs:
+            n = len(doc.example_texts)
+            doc.example_weights = sums[at : at + n]
+            at += n
 
     def _corrector(self, keywords: set[str]) -> PhoneticCorrector:
         """Homophone correction towards the knowledge base's own words."""
@@ -152,21 +132,6 @@ class Matcher:
         if self.options.normalize:
             return normalize_text(text)
         return " ".join(text.split())
-
-    def _index_entry(self, i: int, examples: list[Query], keywords: list[Query]) -> None:
-        token_examples: dict[str, list[int]] = defaultdict(list)
-        for j, ex in enumerate(examples):
-            for token in dict.fromkeys(ex.tokens):
-                token_examples[token].append(j)
-        # A word the entry's keywords or title use, or that several of its examples share, is
-        # what the entry is about; a word of one story-like example (孩子, 上学 in a training
-        # question) is context and earns only part of the credit.
-        credit = {
-            t: min(1.0, len(js) / self.weights.topic_examples) for t, js in token_examples.items()
-        }
-        for t in (*examples[-1].tokens, *(t for k in keywords for t in k.tokens)):
-            credit[t] = 1.0
-        self._index.add(i, credit, token_examples)
 
     def analyze(self, text: str) -> Query:
         """Normalize, correct and segment `text` into the form the scorer compares."""
