@@ -12,6 +12,7 @@ import pytest
 
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.understand import Matcher
+from bot.understand.cache import cache_dir
 from tests.pg import PgServer, pg_bin, running_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,3 +77,12 @@ def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
         return tmp_path / "log.sqlite3"
     server: PgServer = request.getfixturevalue("pg_server")
     return server.create_database()
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private cache folder for this test (cache_dir() is decided once per process)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    cache_dir.cache_clear()
+    yield tmp_path / ".cache" / "policybot"
+    cache_dir.cache_clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +11,6 @@ import pytest
 
 from bot.knowledge import KnowledgeBase
 from bot.understand import Matcher, Query
-from bot.understand.cache import cache_dir
 from bot.understand.memo import BATCH, AnalysisMemo
 
 QUESTIONS = [
@@ -22,15 +20,6 @@ QUESTIONS = [
     "今天天气咋样",
     "补助",
 ]
-
-
-@pytest.fixture
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private cache folder for this test (cache_dir() is decided once per process)."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    cache_dir.cache_clear()
-    yield tmp_path / ".cache" / "policybot"
-    cache_dir.cache_clear()
 
 
 def _answers(matcher: Matcher) -> list[object]:

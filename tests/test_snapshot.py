@@ -4,7 +4,6 @@ damaged file."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from benchmarks.speed import synthetic_kb
 from bot.knowledge import KnowledgeBase
 from bot.understand import Matcher, Options, Weights
-from bot.understand.cache import KEEP_FILES, cache_dir
+from bot.understand.cache import KEEP_FILES
 from bot.understand.snapshot import SNAPSHOT_MIN
 
 # Large enough to take a snapshot, small enough to build fast.
@@ -26,15 +25,6 @@ QUESTIONS = [
     "补助",
     "雨露计划一年给多少钱",
 ]
-
-
-@pytest.fixture
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private cache folder for this test (cache_dir() is decided once per process)."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    cache_dir.cache_clear()
-    yield tmp_path / ".cache" / "policybot"
-    cache_dir.cache_clear()
 
 
 @pytest.fixture(scope="module")
